@@ -1,0 +1,50 @@
+#pragma once
+// The scalar reference kernel: one replicate of the model, written to be read
+// line by line against shared/MODEL.md. Faster kernels are held to it by tests.
+
+#include <coopsweep/kernels/graph.hpp>
+#include <coopsweep/kernels/metrics.hpp>
+#include <coopsweep/kernels/model_params.hpp>
+#include <coopsweep/kernels/random.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace coopsweep::kernels {
+
+// Structure-of-arrays state of one replicate, reused between replicates so the
+// round loop never allocates.
+struct ReplicateState {
+  AllianceGraph graph;
+  // Per firm.
+  std::vector<double> size;             // a_i
+  std::vector<double> differentiation;  // d_i
+  std::vector<Strategy> strategy;
+  std::vector<double> payoff;           // pi_i of the current round
+  std::vector<double> window_payoff;    // Y_i: pi_i summed over the window
+  std::vector<double> quality;          // q_i = a_i d_i at the start of the round
+  std::vector<std::int32_t> acts;       // n_i: cooperative acts of i this round
+  // Per directed edge.
+  std::vector<double> trust;            // tau_e
+  std::vector<std::uint8_t> action;     // x_e
+  std::vector<std::uint8_t> active;     // alliance of e active
+  // Scratch for metrics.
+  std::vector<double> scratch;
+  std::vector<FirmIndex> permutation;
+};
+
+// Builds G0 and the initial state of one replicate (MODEL.md "Initialisation").
+void initialise_replicate(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
+
+// Number of rounds R the run will last. Without strategy evolution strategies
+// never change, so step 7 (stop_on_fixation) either ends the run after round 1
+// or never.
+std::int64_t rounds_to_run(const ModelParams& params, const ReplicateState& state);
+
+// Runs one replicate and returns its metrics. Preconditions: `params` valid per
+// MODEL.md, params.update_rule == UpdateRule::none (strategy evolution is not
+// part of this kernel yet; throws std::invalid_argument otherwise).
+// Thread-safe for distinct `state`.
+RunMetrics simulate_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
+
+}  // namespace coopsweep::kernels

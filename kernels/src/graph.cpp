@@ -1,0 +1,429 @@
+// The alliance graph G0 (MODEL.md, "Initialisation", step 1).
+//
+// Every generator draws from one SequentialStream(stream, Purpose::graph), consumed
+// in a fixed order, so the graph is a pure function of the ReplicateStream. The
+// generators produce an undirected edge list; graph_from_undirected_edges turns it
+// into the CSR form (grouped by source, targets ascending, reverse edges linked).
+
+#include <coopsweep/kernels/graph.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace coopsweep::kernels {
+namespace {
+
+using Edge = std::pair<FirmIndex, FirmIndex>;
+using EdgeList = std::vector<Edge>;
+
+// The largest number of undirected edges whose 2|E| directed edges fit EdgeIndex.
+constexpr std::int64_t max_undirected_edges = std::numeric_limits<EdgeIndex>::max() / 2;
+
+[[noreturn]] void reject(const std::string& what) {
+  throw std::invalid_argument("build_alliance_graph: " + what);
+}
+
+void require_edge_capacity(std::int64_t undirected_edges) {
+  if (undirected_edges > max_undirected_edges) {
+    throw std::length_error("alliance graph: " + std::to_string(undirected_edges) +
+                            " alliances exceed the 32-bit edge index (at most " +
+                            std::to_string(max_undirected_edges) + ")");
+  }
+}
+
+// Draws a uniform integer in [0, bound) as FirmIndex-sized value.
+std::int64_t draw_below(SequentialStream& rng, std::int64_t bound) {
+  return static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(bound)));
+}
+
+// An open-addressing (linear probing) set of undirected edges with backward-shift
+// deletion: fixed capacity, no allocation after construction, no tombstones, so any
+// number of erase/insert pairs keeps the probe lengths short.
+class EdgeSet {
+ public:
+  explicit EdgeSet(std::int64_t max_edges) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * static_cast<std::size_t>(max_edges)) capacity *= 2;
+    slots_.assign(capacity, empty);
+    mask_ = capacity - 1;
+  }
+
+  bool contains(FirmIndex i, FirmIndex j) const noexcept {
+    const std::uint64_t k = key(i, j);
+    for (std::size_t s = home(k);; s = (s + 1) & mask_) {
+      if (slots_[s] == k) return true;
+      if (slots_[s] == empty) return false;
+    }
+  }
+
+  // Precondition: {i, j} is not in the set and the set has room.
+  void insert(FirmIndex i, FirmIndex j) noexcept {
+    const std::uint64_t k = key(i, j);
+    std::size_t s = home(k);
+    while (slots_[s] != empty) s = (s + 1) & mask_;
+    slots_[s] = k;
+  }
+
+  // Precondition: {i, j} is in the set.
+  void erase(FirmIndex i, FirmIndex j) noexcept {
+    const std::uint64_t k = key(i, j);
+    std::size_t hole = home(k);
+    while (slots_[hole] != k) hole = (hole + 1) & mask_;
+    // Backward shift: move later entries of the cluster into the hole when the
+    // hole lies on their probe path.
+    for (std::size_t s = (hole + 1) & mask_; slots_[s] != empty; s = (s + 1) & mask_) {
+      const std::size_t distance = (s - home(slots_[s])) & mask_;
+      if (distance >= ((s - hole) & mask_)) {
+        slots_[hole] = slots_[s];
+        hole = s;
+      }
+    }
+    slots_[hole] = empty;
+  }
+
+ private:
+  static constexpr std::uint64_t empty = std::numeric_limits<std::uint64_t>::max();
+
+  static std::uint64_t key(FirmIndex i, FirmIndex j) noexcept {
+    const auto lo = static_cast<std::uint64_t>(static_cast<std::uint32_t>(std::min(i, j)));
+    const auto hi = static_cast<std::uint64_t>(static_cast<std::uint32_t>(std::max(i, j)));
+    return (lo << 32) | hi;
+  }
+
+  std::size_t home(std::uint64_t k) const noexcept {
+    // SplitMix64 finaliser.
+    k ^= k >> 30;
+    k *= 0xbf58476d1ce4e5b9ULL;
+    k ^= k >> 27;
+    k *= 0x94d049bb133111ebULL;
+    k ^= k >> 31;
+    return k & mask_;
+  }
+
+  std::vector<std::uint64_t> slots_;
+  std::size_t mask_ = 0;
+};
+
+// Ring edges (i, i + m mod N) for m = 1..half (outer), i = 0..N-1 (inner).
+void append_ring(FirmIndex n, std::int64_t half, EdgeList& edges) {
+  for (std::int64_t m = 1; m <= half; ++m) {
+    for (FirmIndex i = 0; i < n; ++i) {
+      edges.emplace_back(i, static_cast<FirmIndex>((i + m) % n));
+    }
+  }
+}
+
+void build_ring(FirmIndex n, std::int64_t k, EdgeList& edges) {
+  edges.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(k / 2));
+  append_ring(n, k / 2, edges);
+}
+
+void build_complete(FirmIndex n, EdgeList& edges) {
+  edges.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(n - 1) / 2);
+  for (FirmIndex i = 0; i < n; ++i) {
+    for (FirmIndex j = i + 1; j < n; ++j) edges.emplace_back(i, j);
+  }
+}
+
+// Circulant start (ring with floor(k/2), plus i ~ i + N/2 when k is odd), then
+// double-edge swaps until 10|E| have succeeded or 100|E| + 1000 were attempted.
+void build_regular(FirmIndex n, std::int64_t k, SequentialStream& rng, EdgeList& edges) {
+  const std::int64_t edge_count = static_cast<std::int64_t>(n) * k / 2;
+  edges.reserve(static_cast<std::size_t>(edge_count));
+  append_ring(n, k / 2, edges);
+  if (k % 2 != 0) {
+    const FirmIndex half = n / 2;
+    for (FirmIndex i = 0; i < half; ++i) edges.emplace_back(i, i + half);
+  }
+
+  // In K_N (k = N - 1) no swap can succeed; skipping the futile attempts gives the
+  // same graph, and nothing else draws from this purpose.
+  if (edge_count < 2 || k >= static_cast<std::int64_t>(n) - 1) return;
+
+  EdgeSet present(edge_count);
+  for (const auto& [a, b] : edges) present.insert(a, b);
+
+  const std::int64_t target_successes = 10 * edge_count;
+  const std::int64_t max_attempts = 100 * edge_count + 1000;
+  std::int64_t successes = 0;
+  for (std::int64_t attempt = 0; attempt < max_attempts && successes < target_successes; ++attempt) {
+    // Two distinct edge indices, uniform over ordered pairs.
+    const auto e1 = static_cast<std::size_t>(draw_below(rng, edge_count));
+    auto e2 = static_cast<std::size_t>(draw_below(rng, edge_count - 1));
+    if (e2 >= e1) ++e2;
+    const bool flip = rng.below(2) != 0;
+
+    const auto [a, b] = edges[e1];
+    auto [c, d] = edges[e2];
+    if (flip) std::swap(c, d);
+    // Propose (a, d), (c, b).
+    if (a == d || c == b) continue;
+    if (present.contains(a, d) || present.contains(c, b)) continue;
+    present.erase(a, b);
+    present.erase(c, d);
+    present.insert(a, d);
+    present.insert(c, b);
+    edges[e1] = Edge{a, d};
+    edges[e2] = Edge{c, b};
+    ++successes;
+  }
+}
+
+// Watts-Strogatz from the ring: for m = 1..k/2, i = 0..N-1, the edge (i, i+m) is
+// rewired with probability p to (i, j), j uniform among firms that are neither i
+// nor allied with i (left alone when i is allied with every other firm).
+void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& rng, EdgeList& edges) {
+  const std::int64_t half = k / 2;
+  const std::int64_t edge_count = static_cast<std::int64_t>(n) * half;
+  edges.reserve(static_cast<std::size_t>(edge_count));
+  append_ring(n, half, edges);
+
+  EdgeSet present(edge_count);
+  for (const auto& [a, b] : edges) present.insert(a, b);
+  std::vector<FirmIndex> degree(static_cast<std::size_t>(n), static_cast<FirmIndex>(2 * half));
+
+  for (std::int64_t m = 1; m <= half; ++m) {
+    for (FirmIndex i = 0; i < n; ++i) {
+      if (!(rng.next_unit() < p)) continue;
+      const auto slot = static_cast<std::size_t>((m - 1) * n + i);
+      const FirmIndex old = edges[slot].second;  // i + m mod N, still allied with i
+      const FirmIndex deg = degree[static_cast<std::size_t>(i)];
+      if (deg >= n - 1) continue;  // allied with every other firm
+
+      FirmIndex j = 0;
+      if (2 * static_cast<std::int64_t>(deg) < n) {
+        do {
+          j = static_cast<FirmIndex>(draw_below(rng, n));
+        } while (j == i || present.contains(i, j));
+      } else {
+        // Dense row: pick the r-th allowed firm in ascending order.
+        const std::int64_t allowed = static_cast<std::int64_t>(n) - 1 - deg;
+        std::int64_t r = draw_below(rng, allowed);
+        for (j = 0; j < n; ++j) {
+          if (j == i || present.contains(i, j)) continue;
+          if (r == 0) break;
+          --r;
+        }
+      }
+
+      present.erase(i, old);
+      present.insert(i, j);
+      --degree[static_cast<std::size_t>(old)];
+      ++degree[static_cast<std::size_t>(j)];
+      edges[slot] = Edge{i, j};
+    }
+  }
+}
+
+// Barabasi-Albert with m = k/2: K_{m+1} on firms 0..m, then each firm t = m+1..N-1
+// attaches to m distinct firms drawn proportionally to degree (uniform entries of
+// the endpoint list, duplicates within one firm rejected).
+void build_scale_free(FirmIndex n, std::int64_t k, SequentialStream& rng, EdgeList& edges) {
+  const std::int64_t m = k / 2;
+  const std::int64_t edge_count = m * (m + 1) / 2 + m * (static_cast<std::int64_t>(n) - m - 1);
+  edges.reserve(static_cast<std::size_t>(edge_count));
+
+  std::vector<FirmIndex> endpoints;
+  endpoints.reserve(2 * static_cast<std::size_t>(edge_count));
+  const auto seed_firms = static_cast<FirmIndex>(m + 1);
+  for (FirmIndex i = 0; i < seed_firms; ++i) {
+    for (FirmIndex j = i + 1; j < seed_firms; ++j) {
+      edges.emplace_back(i, j);
+      endpoints.push_back(i);
+      endpoints.push_back(j);
+    }
+  }
+
+  // chosen_by[f] == t marks f as already a target of the new firm t.
+  std::vector<FirmIndex> chosen_by(static_cast<std::size_t>(n), -1);
+  std::vector<FirmIndex> targets;
+  targets.reserve(static_cast<std::size_t>(m));
+  for (FirmIndex t = seed_firms; t < n; ++t) {
+    targets.clear();
+    const auto list_size = static_cast<std::int64_t>(endpoints.size());
+    while (static_cast<std::int64_t>(targets.size()) < m) {
+      const FirmIndex f = endpoints[static_cast<std::size_t>(draw_below(rng, list_size))];
+      if (chosen_by[static_cast<std::size_t>(f)] == t) continue;
+      chosen_by[static_cast<std::size_t>(f)] = t;
+      targets.push_back(f);
+    }
+    for (const FirmIndex f : targets) {
+      edges.emplace_back(t, f);
+      endpoints.push_back(t);
+      endpoints.push_back(f);
+    }
+  }
+}
+
+// Erdos-Renyi G(N, p) by geometric skipping over the pairs (v, w), w < v, in
+// lexicographic order (Batagelj & Brandes 2005).
+void build_random(FirmIndex n, double p, SequentialStream& rng, EdgeList& edges) {
+  if (p <= 0.0) return;
+  if (p >= 1.0) {
+    build_complete(n, edges);
+    return;
+  }
+  const double expected = p * static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
+  edges.reserve(static_cast<std::size_t>(expected + 4.0 * std::sqrt(expected) + 16.0));
+
+  const double log_q = std::log(1.0 - p);
+  const auto total_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
+  std::int64_t v = 1;
+  std::int64_t w = -1;
+  while (v < n) {
+    const double u = rng.next_unit();
+    const double skip = std::floor(std::log(1.0 - u) / log_q);
+    if (!(skip < total_pairs)) break;  // past the last pair (also guards overflow)
+    w += 1 + static_cast<std::int64_t>(skip);
+    while (w >= v && v < n) {
+      w -= v;
+      ++v;
+    }
+    if (v < n) {
+      if (static_cast<std::int64_t>(edges.size()) >= max_undirected_edges) {
+        require_edge_capacity(static_cast<std::int64_t>(edges.size()) + 1);
+      }
+      edges.emplace_back(static_cast<FirmIndex>(v), static_cast<FirmIndex>(w));
+    }
+  }
+}
+
+}  // namespace
+
+void build_alliance_graph(const GraphParams& params, const ReplicateStream& stream, AllianceGraph& out) {
+  const std::int64_t n64 = params.firms;
+  if (n64 < 2 || n64 > std::numeric_limits<FirmIndex>::max()) {
+    reject("firms = " + std::to_string(n64) + " is outside [2, 2^31 - 1]");
+  }
+  const auto n = static_cast<FirmIndex>(n64);
+  const std::int64_t k = params.topology == Topology::complete ? n64 - 1 : params.partners;
+  if (k < 1 || k > n64 - 1) {
+    reject("partners = " + std::to_string(k) + " is outside [1, firms - 1 = " + std::to_string(n64 - 1) + "]");
+  }
+  switch (params.topology) {
+    case Topology::ring:
+    case Topology::small_world:
+    case Topology::scale_free:
+      if (k % 2 != 0) reject("partners = " + std::to_string(k) + " must be even for this topology");
+      break;
+    case Topology::regular:
+      if ((n64 * k) % 2 != 0) reject("firms * partners must be even for a regular graph");
+      break;
+    case Topology::random:
+    case Topology::complete:
+      break;
+  }
+  if (params.topology == Topology::small_world && !(params.rewire >= 0.0 && params.rewire <= 1.0)) {
+    reject("rewire = " + std::to_string(params.rewire) + " is outside [0, 1]");
+  }
+
+  // Deterministic sizes are checked before anything is allocated.
+  switch (params.topology) {
+    case Topology::ring:
+    case Topology::regular:
+    case Topology::small_world:
+    case Topology::complete:
+      require_edge_capacity(n64 * k / 2);
+      break;
+    case Topology::scale_free: {
+      const std::int64_t m = k / 2;
+      require_edge_capacity(m * (m + 1) / 2 + m * (n64 - m - 1));
+      break;
+    }
+    case Topology::random:
+      // The mean size; a realisation is checked again as it grows.
+      require_edge_capacity(n64 * k / 2);
+      break;
+  }
+
+  SequentialStream rng(stream, Purpose::graph);
+  EdgeList edges;
+  switch (params.topology) {
+    case Topology::ring:
+      build_ring(n, k, edges);
+      break;
+    case Topology::regular:
+      build_regular(n, k, rng, edges);
+      break;
+    case Topology::small_world:
+      build_small_world(n, k, params.rewire, rng, edges);
+      break;
+    case Topology::scale_free:
+      build_scale_free(n, k, rng, edges);
+      break;
+    case Topology::random:
+      if (k == n64 - 1) {
+        build_complete(n, edges);  // p = 1 exactly
+      } else {
+        build_random(n, static_cast<double>(k) / static_cast<double>(n64 - 1), rng, edges);
+      }
+      break;
+    case Topology::complete:
+      build_complete(n, edges);
+      break;
+  }
+  graph_from_undirected_edges(n, edges, out);
+}
+
+void graph_from_undirected_edges(FirmIndex firms, const std::vector<std::pair<FirmIndex, FirmIndex>>& edges,
+                                 AllianceGraph& out) {
+  if (firms < 0) throw std::invalid_argument("graph_from_undirected_edges: negative firm count");
+  require_edge_capacity(static_cast<std::int64_t>(edges.size()));
+  for (const auto& [i, j] : edges) {
+    if (i < 0 || j < 0 || i >= firms || j >= firms || i == j) {
+      throw std::invalid_argument("graph_from_undirected_edges: invalid edge (" + std::to_string(i) + ", " +
+                                  std::to_string(j) + ") for " + std::to_string(firms) + " firms");
+    }
+  }
+  const auto n = static_cast<std::size_t>(firms);
+  const std::size_t directed = 2 * edges.size();
+
+  out.firms = firms;
+  out.offsets.assign(n + 1, 0);
+  out.source.resize(directed);
+  out.target.resize(directed);
+  out.reverse.resize(directed);
+
+  // Counting sort by source: degrees into offsets[i + 1], prefix sums, then
+  // offsets[i] serves as row i's write cursor and ends at row i + 1's start.
+  for (const auto& [i, j] : edges) {
+    ++out.offsets[static_cast<std::size_t>(i) + 1];
+    ++out.offsets[static_cast<std::size_t>(j) + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) out.offsets[i + 1] += out.offsets[i];
+  for (const auto& [i, j] : edges) {
+    out.target[static_cast<std::size_t>(out.offsets[static_cast<std::size_t>(i)]++)] = j;
+    out.target[static_cast<std::size_t>(out.offsets[static_cast<std::size_t>(j)]++)] = i;
+  }
+  for (std::size_t i = n; i > 0; --i) out.offsets[i] = out.offsets[i - 1];
+  out.offsets[0] = 0;
+
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto begin = static_cast<std::ptrdiff_t>(out.offsets[i]);
+    const auto end = static_cast<std::ptrdiff_t>(out.offsets[i + 1]);
+    std::sort(out.target.begin() + begin, out.target.begin() + end);
+    if (std::adjacent_find(out.target.begin() + begin, out.target.begin() + end) != out.target.begin() + end) {
+      throw std::invalid_argument("graph_from_undirected_edges: duplicate edge at firm " + std::to_string(i));
+    }
+    std::fill(out.source.begin() + begin, out.source.begin() + end, static_cast<FirmIndex>(i));
+  }
+
+  // reverse[e] for e = (i -> j): binary search for i in row j (rows are sorted).
+  for (std::size_t e = 0; e < directed; ++e) {
+    const auto i = out.source[e];
+    const auto j = static_cast<std::size_t>(out.target[e]);
+    const auto row_begin = out.target.begin() + static_cast<std::ptrdiff_t>(out.offsets[j]);
+    const auto row_end = out.target.begin() + static_cast<std::ptrdiff_t>(out.offsets[j + 1]);
+    const auto it = std::lower_bound(row_begin, row_end, i);
+    out.reverse[e] = static_cast<EdgeIndex>(it - out.target.begin());
+  }
+}
+
+}  // namespace coopsweep::kernels

@@ -1,0 +1,219 @@
+#include <coopsweep/kernels/reference.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+namespace coopsweep::kernels {
+namespace {
+
+constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
+// Initialisation step 3: a uniformly random set of round(f_D N) defectors and a
+// disjoint one of round(f_C N) cooperators, from a partial Fisher-Yates shuffle.
+void assign_strategies(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s) {
+  const auto n = static_cast<FirmIndex>(p.firms);
+  const auto defectors = static_cast<FirmIndex>(std::llround(p.defectors * static_cast<double>(n)));
+  // f_C + f_D <= 1 does not stop the two roundings from summing past N (N = 3,
+  // f_C = f_D = 0.5); cooperators take what the defectors leave.
+  const auto cooperators = std::min<FirmIndex>(
+      static_cast<FirmIndex>(std::llround(p.cooperators * static_cast<double>(n))), n - defectors);
+  s.permutation.resize(static_cast<std::size_t>(n));
+  std::iota(s.permutation.begin(), s.permutation.end(), FirmIndex{0});
+  SequentialStream draws(stream, Purpose::strategies);
+  const FirmIndex chosen = defectors + cooperators;
+  for (FirmIndex i = 0; i < chosen; ++i) {
+    const auto j = i + static_cast<FirmIndex>(draws.below(static_cast<std::uint64_t>(n - i)));
+    std::swap(s.permutation[i], s.permutation[j]);
+  }
+  s.strategy.assign(static_cast<std::size_t>(n), Strategy::conditional);
+  for (FirmIndex i = 0; i < defectors; ++i) s.strategy[s.permutation[i]] = Strategy::defector;
+  for (FirmIndex i = defectors; i < chosen; ++i) s.strategy[s.permutation[i]] = Strategy::cooperator;
+}
+
+}  // namespace
+
+void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s) {
+  build_alliance_graph({p.topology, p.firms, p.partners, p.rewire}, stream, s.graph);
+  const auto n = static_cast<std::size_t>(p.firms);
+  const auto edges = static_cast<std::size_t>(s.graph.directed_edges());
+
+  // Step 2: log-normal sizes with mean 1; exactly 1 when sigma = 0.
+  s.size.assign(n, 1.0);
+  if (p.size_spread > 0.0) {
+    SequentialStream draws(stream, Purpose::sizes);
+    const double sigma = p.size_spread;
+    for (auto& a : s.size) a = std::exp(sigma * draws.next_normal() - sigma * sigma / 2.0);
+  }
+
+  assign_strategies(p, stream, s);
+
+  // Step 4.
+  s.differentiation.assign(n, 1.0);
+  s.payoff.assign(n, 0.0);
+  s.window_payoff.assign(n, 0.0);
+  s.quality.assign(n, 0.0);
+  s.acts.assign(n, 0);
+  s.trust.assign(edges, p.trust_init);
+  s.action.assign(edges, 0);
+  s.active.assign(edges, 1);
+}
+
+std::int64_t rounds_to_run(const ModelParams& p, const ReplicateState& s) {
+  if (!p.stop_on_fixation || p.mutation != 0.0) return p.rounds;
+  const bool fixed = std::all_of(s.strategy.begin(), s.strategy.end(),
+                                 [&](Strategy x) { return x == s.strategy.front(); });
+  return fixed ? 1 : p.rounds;
+}
+
+RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s) {
+  if (p.update_rule != UpdateRule::none) {
+    throw std::invalid_argument("simulate_reference: strategy evolution (update_rule != none) is not implemented");
+  }
+  initialise_replicate(p, stream, s);
+  const AllianceGraph& g = s.graph;
+  const FirmIndex n = g.firms;
+  const EdgeIndex edges = g.directed_edges();
+  const std::int64_t rounds = rounds_to_run(p, s);
+  const std::int64_t window = std::min(p.window, rounds);
+  const std::int64_t first_window_round = rounds - window + 1;
+
+  const double s_ = p.scope;
+  const double v = cooperation_value(s_);
+  const double leak_factor = 1.0 - p.leakage * s_ * s_;
+
+  double cooperation_sum = 0.0;  // over window rounds, of sum_e x_e / E0
+  double trust_sum = 0.0;        // over window rounds, of sum_active tau_e / E0
+  double payoff_sum = 0.0;       // over window rounds and firms, of pi_i
+  std::int64_t breakdown_round = p.rounds + 1;
+
+  for (std::int64_t t = 1; t <= rounds; ++t) {
+    // Step 1: actions.
+    for (EdgeIndex e = 0; e < edges; ++e) {
+      std::uint8_t x = 0;
+      if (s.active[e]) {
+        switch (s.strategy[g.source[e]]) {
+          case Strategy::cooperator: x = 1; break;
+          case Strategy::defector: x = 0; break;
+          case Strategy::conditional: x = s.trust[e] >= p.trust_threshold ? 1 : 0; break;
+        }
+        if (x && p.error > 0.0 &&
+            stream.lane_uniform(Purpose::execution_error, static_cast<std::uint64_t>(t),
+                                static_cast<std::uint64_t>(e)) < p.error) {
+          x = 0;
+        }
+      }
+      s.action[e] = x;
+    }
+
+    // Step 2: payoffs, from the differentiation at the start of the round.
+    for (FirmIndex i = 0; i < n; ++i) s.quality[i] = s.size[i] * s.differentiation[i];
+    std::int64_t acts_total = 0;
+    for (FirmIndex i = 0; i < n; ++i) {
+      double alliance_value = 0.0;
+      double neighbour_quality = 0.0;
+      std::int32_t active_alliances = 0;
+      std::int32_t acts = 0;
+      for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+        const FirmIndex j = g.target[e];
+        neighbour_quality += s.quality[j];
+        if (!s.active[e]) continue;
+        ++active_alliances;
+        const double x = s.action[e];
+        const double y = s.action[g.reverse[e]];
+        acts += s.action[e];
+        alliance_value += v * p.benefit * y - s_ * p.cost * x +
+                          v * p.synergy * x * y * 2.0 * s.size[i] / (s.size[i] + s.size[j]);
+      }
+      const double q = s.quality[i];
+      const double mean_quality = (q + neighbour_quality) / (1.0 + g.degree(i));
+      // With Q_i = 0 every q_j around i is 0, q_i included: i holds no market share.
+      const double market_share =
+          mean_quality > 0.0 ? p.market * (1.0 - s_) * s.differentiation[i] * q / mean_quality : 0.0;
+      s.payoff[i] = alliance_value + market_share - p.upkeep * active_alliances;
+      s.acts[i] = acts;
+      acts_total += acts;
+    }
+
+    // Step 3: knowledge leaks with every cooperative act, then innovation rebuilds it.
+    for (FirmIndex i = 0; i < n; ++i) {
+      double d = std::pow(leak_factor, s.acts[i]) * s.differentiation[i];
+      d = d + p.innovation * (1.0 - d);
+      s.differentiation[i] = d;
+    }
+
+    // Step 4: trust follows the partner's act.
+    for (EdgeIndex e = 0; e < edges; ++e) {
+      if (!s.active[e]) continue;
+      const double tau = s.trust[e];
+      s.trust[e] = s.action[g.reverse[e]]
+                       ? (1.0 - p.trust_decay) * (tau + p.trust_gain * (1.0 - tau))
+                       : (1.0 - p.trust_decay) * (1.0 - p.trust_loss) * tau;
+    }
+
+    // Step 5: dissolution when either side's trust is below theta, decided on
+    // the trust after step 4 for both directions before any alliance changes.
+    for (EdgeIndex e = 0; e < edges; ++e) {
+      const EdgeIndex r = g.reverse[e];
+      if (e < r && s.active[e] && (s.trust[e] < p.exit_threshold || s.trust[r] < p.exit_threshold)) {
+        s.active[e] = 0;
+        s.active[r] = 0;
+      }
+    }
+
+    // Round metrics. With E0 = 0 the round's cooperation counts as 0 (MODEL.md).
+    const double cooperation_t = edges > 0 ? static_cast<double>(acts_total) / edges : 0.0;
+    if (breakdown_round > p.rounds && cooperation_t < 0.05) breakdown_round = t;
+    if (t >= first_window_round) {
+      double active_trust = 0.0;
+      for (EdgeIndex e = 0; e < edges; ++e) {
+        if (s.active[e]) active_trust += s.trust[e];
+      }
+      cooperation_sum += cooperation_t;
+      trust_sum += edges > 0 ? active_trust / edges : 0.0;
+      for (FirmIndex i = 0; i < n; ++i) {
+        payoff_sum += s.payoff[i];
+        s.window_payoff[i] += s.payoff[i];
+      }
+    }
+  }
+
+  RunMetrics m{};
+  const auto w = static_cast<double>(window);
+  const auto firms = static_cast<double>(n);
+  at(m, Metric::cooperation) = cooperation_sum / w;
+  at(m, Metric::trust) = trust_sum / w;
+  std::int64_t active_edges = 0;
+  for (EdgeIndex e = 0; e < edges; ++e) active_edges += s.active[e];
+  at(m, Metric::alliances) = edges > 0 ? static_cast<double>(active_edges) / edges : 1.0;
+  at(m, Metric::payoff) = payoff_sum / (w * firms);
+  at(m, Metric::payoff_gini) = payoff_gini(s.window_payoff, s.scratch);
+  at(m, Metric::differentiation) =
+      std::accumulate(s.differentiation.begin(), s.differentiation.end(), 0.0) / firms;
+
+  std::int64_t counts[3] = {0, 0, 0};
+  double defector_payoff = 0.0;
+  double other_payoff = 0.0;
+  for (FirmIndex i = 0; i < n; ++i) {
+    ++counts[static_cast<int>(s.strategy[i])];
+    (s.strategy[i] == Strategy::defector ? defector_payoff : other_payoff) += s.window_payoff[i] / w;
+  }
+  const auto n_conditional = counts[static_cast<int>(Strategy::conditional)];
+  const auto n_cooperator = counts[static_cast<int>(Strategy::cooperator)];
+  const auto n_defector = counts[static_cast<int>(Strategy::defector)];
+  at(m, Metric::share_conditional) = static_cast<double>(n_conditional) / firms;
+  at(m, Metric::share_cooperator) = static_cast<double>(n_cooperator) / firms;
+  at(m, Metric::share_defector) = static_cast<double>(n_defector) / firms;
+  const auto n_other = n_conditional + n_cooperator;
+  at(m, Metric::freerider_gap) =
+      (n_defector > 0 && n_other > 0)
+          ? defector_payoff / static_cast<double>(n_defector) - other_payoff / static_cast<double>(n_other)
+          : nan_value;
+  at(m, Metric::breakdown_round) = static_cast<double>(breakdown_round);
+  at(m, Metric::rounds_run) = static_cast<double>(rounds);
+  return m;
+}
+
+}  // namespace coopsweep::kernels

@@ -1,0 +1,39 @@
+#pragma once
+// The subcommands of the coopsweep command line. Each returns the process exit
+// status: 0 success, 1 a failure while running (I/O), 2 bad input, 130 interrupted.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace coopsweep::cli {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_bad_input = 2;
+inline constexpr int exit_interrupted = 130;
+
+struct RunArgs {
+  std::string spec;
+  std::string output;  // empty: the spec's [output] path
+  int threads = 0;
+  std::int64_t block_size = 0;
+  bool force = false;
+  bool quiet = false;
+};
+
+struct SimulateArgs {
+  std::vector<std::string> assignments;  // NAME=VALUE
+  std::int64_t replicates = 1;
+  std::uint64_t seed = 0;
+  std::int64_t configuration = 0;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int run_command(const RunArgs& args);
+int validate_command(const std::string& spec_path);
+int simulate_command(const SimulateArgs& args);
+int parameters_command();
+
+}  // namespace coopsweep::cli

@@ -1,0 +1,99 @@
+// coopsweep: parameter sweeps of the co-opetitive network model (shared/MODEL.md).
+
+#include "commands.hpp"
+
+#include <coopsweep/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace {
+
+constexpr const char* description =
+    "coopsweep: high-performance parameter sweeps of a co-opetitive network model.\n"
+    "Firms cooperate with alliance partners on a share `scope` of their activities and\n"
+    "compete on the rest; trust grows, breaks and decays; free riders, knowledge leakage\n"
+    "and dissolving alliances. Results are reproducible to the bit for a given seed.";
+
+constexpr const char* run_footer =
+    "\nThe spec is TOML:\n"
+    "  seed = 42\n"
+    "  replicates = 16\n"
+    "  [model]                 # fixed parameters; the rest take their defaults\n"
+    "  firms = 100\n"
+    "  [grid]                  # full-factorial axes: a list or { start, stop, num }\n"
+    "  scope = [0.0, 0.5, 1.0]\n"
+    "  trust_decay = { start = 0.0, stop = 0.2, num = 11 }\n"
+    "  [output]\n"
+    "  path = \"results.h5\"\n"
+    "\nThe HDF5 file opens in Python with xarray.open_dataset(path, engine=\"h5netcdf\"):\n"
+    "one dimension per grid axis (in the spec's order) plus `replicate`, one variable per\n"
+    "metric, and <metric>_mean / <metric>_std over replicates. It appears under its name\n"
+    "only when complete; an interrupted run leaves PATH.partial (attribute completed=false).\n"
+    "See `coopsweep parameters` for every parameter and metric.\n"
+    "Exit status: 0 done, 1 failure while running, 2 bad input, 130 interrupted.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{description, "coopsweep"};
+  app.set_version_flag("--version", std::string("coopsweep ") + coopsweep::engine_version + " (model version " +
+                                        std::to_string(coopsweep::model_version) + ")");
+  app.require_subcommand(1);
+  app.footer("Run `coopsweep COMMAND --help` for the options of a command.");
+
+  coopsweep::cli::RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Run a sweep spec and write its results to HDF5");
+  run->add_option("spec", run_args.spec, "sweep spec (TOML)")->required();
+  run->add_option("-o,--output", run_args.output,
+                  "results file (default: the spec's [output] path, else SPEC_NAME.h5)");
+  run->add_option("--threads", run_args.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--block-size", run_args.block_size,
+                  "runs per scheduling block (default: chosen from the cost of a run; results do not depend on it)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("--force", run_args.force, "overwrite an existing results file");
+  run->add_flag("-q,--quiet", run_args.quiet, "no progress line and no summary");
+  run->footer(run_footer);
+
+  std::string validate_spec;
+  auto* validate = app.add_subcommand("validate", "Check a sweep spec without running it");
+  validate->add_option("spec", validate_spec, "sweep spec (TOML)")->required();
+
+  coopsweep::cli::SimulateArgs simulate_args;
+  auto* simulate = app.add_subcommand(
+      "simulate", "Run one configuration and print its metrics as JSON, one value per replicate");
+  simulate->add_option("--set", simulate_args.assignments, "NAME=VALUE for any model parameter (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  simulate->add_option("--replicates", simulate_args.replicates, "replicates to run (default 1)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32));
+  simulate->add_option("--seed", simulate_args.seed, "sweep seed (default 0)");
+  simulate->add_option("--configuration", simulate_args.configuration,
+                       "configuration index in the random streams (default 0): with a sweep's seed, "
+                       "re-runs that configuration of the sweep to the bit")
+      ->check(CLI::NonNegativeNumber);
+  simulate->add_option("--threads", simulate_args.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  simulate->add_flag("-q,--quiet", simulate_args.quiet, "no progress line");
+  simulate->footer(
+      "\nExample: coopsweep simulate --set scope=0.8 --set topology=ring --replicates 4\n"
+      "NaN metrics (payoff_gini, freerider_gap when undefined) print as null.");
+
+  auto* parameters = app.add_subcommand("parameters", "List the model's parameters and metrics");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    std::cerr << "coopsweep: error: " << error.what() << "\nRun with --help for usage.\n";
+    return coopsweep::cli::exit_bad_input;
+  }
+
+  if (*run) return coopsweep::cli::run_command(run_args);
+  if (*validate) return coopsweep::cli::validate_command(validate_spec);
+  if (*simulate) return coopsweep::cli::simulate_command(simulate_args);
+  if (*parameters) return coopsweep::cli::parameters_command();
+  return coopsweep::cli::exit_bad_input;
+}

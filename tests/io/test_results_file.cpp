@@ -1,0 +1,695 @@
+#include "coopsweep/io/results_file.hpp"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace coopsweep::io;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device entropy;
+    path_ = fs::temp_directory_path() /
+            ("coopsweep-test-io-" + std::to_string(::getpid()) + "-" +
+             std::to_string(counter++) + "-" + std::to_string(entropy()));
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// Swaps the descriptor HDF5 holds on `file` for /dev/full, which fails every
+// write with ENOSPC as a full disk does. False (and a warning) where
+// /proc/self/fd cannot show which descriptor that is.
+bool make_disk_full(const fs::path& file) {
+  const fs::path target = fs::canonical(file);
+  int swapped = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code link_error;
+    if (fs::read_symlink(entry.path(), link_error) != target || link_error) continue;
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    REQUIRE(::dup2(full, std::stoi(entry.path().filename().string())) >= 0);
+    ::close(full);
+    ++swapped;
+  }
+  if (swapped != 1) WARN("cannot find the results file's descriptor; skipped");
+  return swapped == 1;
+}
+
+// ---------------------------------------------------------------------------
+// Reading back with the plain HDF5 C API, independently of the writer
+
+struct Id {
+  hid_t id;
+  herr_t (*closer)(hid_t);
+  Id(hid_t i, herr_t (*c)(hid_t)) : id(i), closer(c) { REQUIRE(id >= 0); }
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  ~Id() { closer(id); }
+  operator hid_t() const { return id; }
+};
+
+struct Reader {
+  Id file;
+  explicit Reader(const fs::path& path) : file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose) {}
+
+  std::vector<hsize_t> dims(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id space(H5Dget_space(dataset), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> out(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, out.data(), nullptr);
+    return out;
+  }
+
+  std::vector<double> doubles(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id space(H5Dget_space(dataset), H5Sclose);
+    std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    REQUIRE(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+    return out;
+  }
+
+  std::vector<std::int64_t> int64s(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id type(H5Dget_type(dataset), H5Tclose);
+    CHECK(H5Tequal(type, H5T_STD_I64LE) > 0);
+    const Id space(H5Dget_space(dataset), H5Sclose);
+    std::vector<std::int64_t> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    REQUIRE(H5Dread(dataset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+    return out;
+  }
+
+  std::vector<std::string> strings(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id type(H5Dget_type(dataset), H5Tclose);
+    CHECK(H5Tis_variable_str(type) > 0);
+    CHECK(H5Tget_cset(type) == H5T_CSET_UTF8);
+    const Id space(H5Dget_space(dataset), H5Sclose);
+    std::vector<char*> raw(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    REQUIRE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0);
+    std::vector<std::string> out(raw.begin(), raw.end());
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, raw.data());
+    return out;
+  }
+
+  bool has_attribute(const std::string& object, const std::string& name) const {
+    return H5Aexists_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+  }
+
+  std::string string_attribute(const std::string& object, const std::string& name) const {
+    const Id attribute(H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                       H5Aclose);
+    const Id type(H5Aget_type(attribute), H5Tclose);
+    REQUIRE(H5Tis_variable_str(type) > 0);
+    CHECK(H5Tget_cset(type) == H5T_CSET_UTF8);
+    const Id space(H5Aget_space(attribute), H5Sclose);
+    CHECK(H5Sget_simple_extent_type(space) == H5S_SCALAR);
+    char* raw = nullptr;
+    REQUIRE(H5Aread(attribute, type, &raw) >= 0);
+    std::string out(raw);
+    H5free_memory(raw);
+    return out;
+  }
+
+  template <typename T>
+  T numeric_attribute(const std::string& object, const std::string& name, hid_t expected_type,
+                      hid_t memory_type) const {
+    const Id attribute(H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                       H5Aclose);
+    const Id type(H5Aget_type(attribute), H5Tclose);
+    CHECK(H5Tequal(type, expected_type) > 0);
+    T out{};
+    REQUIRE(H5Aread(attribute, memory_type, &out) >= 0);
+    return out;
+  }
+
+  // Checks the enum layout h5py reads as numpy.bool_ and returns the value.
+  bool completed() const {
+    const Id attribute(H5Aopen(file, "completed", H5P_DEFAULT), H5Aclose);
+    const Id type(H5Aget_type(attribute), H5Tclose);
+    REQUIRE(H5Tget_class(type) == H5T_ENUM);
+    REQUIRE(H5Tget_nmembers(type) == 2);
+    const Id base(H5Tget_super(type), H5Tclose);
+    CHECK(H5Tequal(base, H5T_NATIVE_INT8) > 0);
+    std::int8_t value = -1;
+    char name[16] = {};
+    value = 0;
+    REQUIRE(H5Tenum_nameof(type, &value, name, sizeof name) >= 0);
+    CHECK(std::string(name) == "FALSE");
+    value = 1;
+    REQUIRE(H5Tenum_nameof(type, &value, name, sizeof name) >= 0);
+    CHECK(std::string(name) == "TRUE");
+    value = -1;
+    REQUIRE(H5Aread(attribute, type, &value) >= 0);
+    REQUIRE((value == 0 || value == 1));
+    return value == 1;
+  }
+
+  std::string scale_name(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    REQUIRE(H5DSis_scale(dataset) > 0);
+    char buffer[256] = {};
+    REQUIRE(H5DSget_scale_name(dataset, buffer, sizeof buffer) > 0);
+    return buffer;
+  }
+
+  bool is_attached(const std::string& variable, const std::string& scale, unsigned index) const {
+    const Id dataset(H5Dopen2(file, variable.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id scale_dataset(H5Dopen2(file, scale.c_str(), H5P_DEFAULT), H5Dclose);
+    return H5DSis_attached(dataset, scale_dataset, index) > 0;
+  }
+
+  std::vector<hsize_t> chunk(const std::string& name) const {
+    const Id dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const Id dcpl(H5Dget_create_plist(dataset), H5Pclose);
+    REQUIRE(H5Pget_layout(dcpl) == H5D_CHUNKED);
+    std::vector<hsize_t> out(8);
+    const int rank = H5Pget_chunk(dcpl, static_cast<int>(out.size()), out.data());
+    out.resize(static_cast<std::size_t>(rank));
+    return out;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Layouts
+
+ResultsLayout three_axis_layout() {
+  ResultsLayout layout;
+  layout.axes = {
+      Axis{"b", std::vector<double>{0.5, 1.5, 2.5}, "benefit", "payoff units"},
+      Axis{"n", std::vector<std::int64_t>{10, 20}, "", ""},
+      Axis{"graph", std::vector<std::string>{"ring", "grid", "scale-free é"}, "graph family", ""},
+  };
+  layout.replicates = 4;
+  layout.metrics = {Variable{"coop", "cooperator fraction", "1"}, Variable{"rounds", "", ""}};
+  layout.attributes = {Attribute{"title", std::string("unit test")},
+                       Attribute{"seed", std::int64_t{-42}}, Attribute{"epsilon", 0.125}};
+  return layout;
+}
+
+// A distinct, recognisable value per (metric, flat index).
+double run_value(std::size_t metric, std::int64_t run) {
+  return static_cast<double>(metric) * 1000.0 + static_cast<double>(run) + 0.25;
+}
+
+std::vector<double> run_values(std::size_t metrics, std::int64_t first, std::int64_t count) {
+  std::vector<double> values;
+  for (std::size_t m = 0; m < metrics; ++m) {
+    for (std::int64_t i = 0; i < count; ++i) values.push_back(run_value(m, first + i));
+  }
+  return values;
+}
+
+std::vector<double> scaled(std::vector<double> values, double factor) {
+  for (double& v : values) v *= factor;
+  return values;
+}
+
+// ---------------------------------------------------------------------------
+// boxes_for_flat_range
+
+std::int64_t element_count(const std::vector<std::int64_t>& shape) {
+  std::int64_t total = 1;
+  for (std::int64_t size : shape) total *= size;
+  return total;
+}
+
+// Flat indices of a box in row-major iteration order.
+std::vector<std::int64_t> flatten(const std::vector<std::int64_t>& shape, const Box& box) {
+  const std::size_t rank = shape.size();
+  std::vector<std::int64_t> out;
+  if (rank == 0) return {0};
+  std::vector<std::int64_t> index(rank, 0);
+  while (true) {
+    std::int64_t flat = 0;
+    for (std::size_t d = 0; d < rank; ++d) flat = flat * shape[d] + box.start[d] + index[d];
+    out.push_back(flat);
+    std::size_t d = rank;
+    while (d > 0) {
+      --d;
+      if (++index[d] < box.count[d]) break;
+      index[d] = 0;
+      if (d == 0) return out;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("boxes_for_flat_range covers every range exactly, in row-major order", "[io][boxes]") {
+  const std::vector<std::vector<std::int64_t>> shapes = {
+      {3, 4, 2}, {5}, {1, 3, 1, 2}, {}, {1}, {2, 1}, {1, 1, 1}, {2, 3, 2, 3}, {4, 1, 3}};
+  for (const auto& shape : shapes) {
+    const std::int64_t total = element_count(shape);
+    const std::size_t max_boxes = shape.empty() ? 1 : 2 * shape.size() - 1;
+    for (std::int64_t begin = 0; begin <= total; ++begin) {
+      for (std::int64_t end = begin; end <= total; ++end) {
+        INFO("shape rank " << shape.size() << ", range [" << begin << ", " << end << ")");
+        const std::vector<Box> boxes = boxes_for_flat_range(shape, begin, end);
+        CHECK(boxes.size() <= max_boxes);
+        std::vector<std::int64_t> covered;
+        for (const Box& box : boxes) {
+          REQUIRE(box.start.size() == shape.size());
+          REQUIRE(box.count.size() == shape.size());
+          for (std::size_t d = 0; d < shape.size(); ++d) {
+            REQUIRE(box.count[d] >= 1);
+            REQUIRE(box.start[d] >= 0);
+            REQUIRE(box.start[d] + box.count[d] <= shape[d]);
+          }
+          const std::vector<std::int64_t> flat = flatten(shape, box);
+          covered.insert(covered.end(), flat.begin(), flat.end());
+        }
+        // Exactly begin, begin + 1, ..., end - 1 proves disjoint, ordered and complete.
+        std::vector<std::int64_t> expected;
+        for (std::int64_t i = begin; i < end; ++i) expected.push_back(i);
+        REQUIRE(covered == expected);
+      }
+    }
+  }
+}
+
+TEST_CASE("boxes_for_flat_range uses one box for whole rows", "[io][boxes]") {
+  const std::vector<std::int64_t> shape{3, 4, 2};
+  REQUIRE(boxes_for_flat_range(shape, 0, 24).size() == 1);
+  REQUIRE(boxes_for_flat_range(shape, 8, 16).size() == 1);
+  REQUIRE(boxes_for_flat_range(shape, 2, 8).size() == 1);
+}
+
+TEST_CASE("boxes_for_flat_range rejects ranges outside the shape", "[io][boxes]") {
+  const std::vector<std::int64_t> shape{3, 4};
+  CHECK_THROWS_AS(boxes_for_flat_range(shape, -1, 2), std::invalid_argument);
+  CHECK_THROWS_AS(boxes_for_flat_range(shape, 3, 2), std::invalid_argument);
+  CHECK_THROWS_AS(boxes_for_flat_range(shape, 0, 13), std::invalid_argument);
+  CHECK_THROWS_AS(boxes_for_flat_range(std::vector<std::int64_t>{}, 0, 2), std::invalid_argument);
+  CHECK(boxes_for_flat_range(std::vector<std::int64_t>{3, 0}, 0, 0).empty());
+}
+
+// ---------------------------------------------------------------------------
+// ResultsFile
+
+TEST_CASE("a finished results file holds the layout, the values and completed = true",
+          "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = three_axis_layout();
+  const std::size_t metrics = layout.metrics.size();
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    REQUIRE(file.run_count() == 3 * 2 * 3 * 4);
+    REQUIRE(file.configuration_count() == 3 * 2 * 3);
+    REQUIRE(file.path() == path);
+    REQUIRE(file.partial_path() == fs::path(path.string() + ".partial"));
+    REQUIRE(fs::exists(file.partial_path()));
+    REQUIRE_FALSE(fs::exists(path));
+
+    // Ranges that start and end mid-row exercise the multi-box selections;
+    // runs [0, 5) and [60, 72) stay unwritten.
+    file.write_runs(5, 13, run_values(metrics, 5, 13));
+    file.write_runs(18, 0, {});
+    file.write_runs(18, 42, run_values(metrics, 18, 42));
+    // Configurations [0, 4) and [11, 18) stay unwritten.
+    file.write_summaries(4, 7, scaled(run_values(metrics, 4, 7), 2.0),
+                         scaled(run_values(metrics, 4, 7), -1.0));
+    file.finish();
+    REQUIRE_FALSE(fs::exists(file.partial_path()));
+    CHECK_THROWS_AS(file.write_runs(0, 1, run_values(metrics, 0, 1)), ResultsFileError);
+    CHECK_THROWS_AS(file.finish(), ResultsFileError);
+  }
+  REQUIRE(fs::exists(path));
+
+  const Reader reader(path);
+  CHECK(reader.completed());
+
+  // Coordinates of all three axis types, plus replicate.
+  CHECK(reader.doubles("b") == std::vector<double>{0.5, 1.5, 2.5});
+  CHECK(reader.int64s("n") == std::vector<std::int64_t>{10, 20});
+  CHECK(reader.strings("graph") == std::vector<std::string>{"ring", "grid", "scale-free é"});
+  CHECK(reader.int64s("replicate") == std::vector<std::int64_t>{0, 1, 2, 3});
+  for (const char* axis : {"b", "n", "graph", "replicate"}) CHECK(reader.scale_name(axis) == axis);
+
+  CHECK(reader.string_attribute("b", "long_name") == "benefit");
+  CHECK(reader.string_attribute("b", "units") == "payoff units");
+  CHECK_FALSE(reader.has_attribute("n", "long_name"));
+  CHECK_FALSE(reader.has_attribute("graph", "units"));
+
+  // Root attributes.
+  CHECK(reader.string_attribute("/", "title") == "unit test");
+  CHECK(reader.numeric_attribute<std::int64_t>("/", "seed", H5T_STD_I64LE, H5T_NATIVE_INT64) == -42);
+  CHECK(reader.numeric_attribute<double>("/", "epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE) ==
+        0.125);
+
+  // Metric variables, dims and scales.
+  const std::vector<std::string> run_dims{"b", "n", "graph", "replicate"};
+  for (std::size_t m = 0; m < metrics; ++m) {
+    const std::string name = layout.metrics[m].name;
+    INFO("metric " << name);
+    CHECK(reader.dims(name) == std::vector<hsize_t>{3, 2, 3, 4});
+    CHECK(reader.dims(name + "_mean") == std::vector<hsize_t>{3, 2, 3});
+    CHECK(reader.dims(name + "_std") == std::vector<hsize_t>{3, 2, 3});
+    for (unsigned d = 0; d < run_dims.size(); ++d) {
+      CHECK(reader.is_attached(name, run_dims[d], d));
+      if (d < 3) {
+        CHECK(reader.is_attached(name + "_mean", run_dims[d], d));
+        CHECK(reader.is_attached(name + "_std", run_dims[d], d));
+      }
+    }
+    for (const std::string& variable : {name, name + "_mean", name + "_std"}) {
+      CHECK(std::isnan(
+          reader.numeric_attribute<double>(variable, "_FillValue", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE)));
+    }
+
+    const std::vector<double> values = reader.doubles(name);
+    REQUIRE(values.size() == 72);
+    for (std::int64_t run = 0; run < 72; ++run) {
+      INFO("run " << run);
+      if (run >= 5 && run < 60) {
+        CHECK(values[static_cast<std::size_t>(run)] == run_value(m, run));
+      } else {
+        CHECK(std::isnan(values[static_cast<std::size_t>(run)]));
+      }
+    }
+    const std::vector<double> means = reader.doubles(name + "_mean");
+    const std::vector<double> stds = reader.doubles(name + "_std");
+    for (std::int64_t c = 0; c < 18; ++c) {
+      INFO("configuration " << c);
+      const auto i = static_cast<std::size_t>(c);
+      if (c >= 4 && c < 11) {
+        CHECK(means[i] == 2.0 * run_value(m, c));
+        CHECK(stds[i] == -run_value(m, c));
+      } else {
+        CHECK(std::isnan(means[i]));
+        CHECK(std::isnan(stds[i]));
+      }
+    }
+  }
+  CHECK(reader.string_attribute("coop", "long_name") == "cooperator fraction");
+  CHECK(reader.string_attribute("coop", "units") == "1");
+  CHECK(reader.string_attribute("coop_mean", "long_name") ==
+        "cooperator fraction (mean over replicates)");
+  CHECK(reader.string_attribute("coop_std", "long_name") ==
+        "cooperator fraction (standard deviation over replicates)");
+  CHECK(reader.string_attribute("coop_std", "units") == "1");
+  CHECK_FALSE(reader.has_attribute("rounds", "long_name"));
+  CHECK_FALSE(reader.has_attribute("rounds", "units"));
+}
+
+TEST_CASE("an unfinished results file stays partial with completed = false",
+          "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = three_axis_layout();
+  fs::path partial;
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    partial = file.partial_path();
+    file.write_runs(0, 10, run_values(2, 0, 10));
+    // Moving must hand over the open file, not close it.
+    ResultsFile moved = std::move(file);
+    moved.write_runs(10, 2, run_values(2, 10, 2));
+  }
+  REQUIRE_FALSE(fs::exists(path));
+  REQUIRE(fs::exists(partial));
+  const Reader reader(partial);
+  CHECK_FALSE(reader.completed());
+  const std::vector<double> values = reader.doubles("rounds");
+  for (std::int64_t run = 0; run < 72; ++run) {
+    INFO("run " << run);
+    if (run < 12) {
+      CHECK(values[static_cast<std::size_t>(run)] == run_value(1, run));
+    } else {
+      CHECK(std::isnan(values[static_cast<std::size_t>(run)]));
+    }
+  }
+}
+
+TEST_CASE("a stale partial file from a crashed run is replaced", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  write_bytes(fs::path(path.string() + ".partial"), "not an HDF5 file");
+  ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
+  file.finish();
+  CHECK(Reader(path).completed());
+}
+
+TEST_CASE("without axes the metrics have only the replicate dimension", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "scalar.h5";
+  ResultsLayout layout;
+  layout.replicates = 3;
+  layout.metrics = {Variable{"x", "", ""}};
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    REQUIRE(file.run_count() == 3);
+    REQUIRE(file.configuration_count() == 1);
+    file.write_runs(1, 2, std::vector<double>{7.0, 8.0});
+    CHECK_THROWS_AS(file.write_summaries(1, 1, std::vector<double>{1.0}, std::vector<double>{2.0}),
+                    ResultsFileError);
+    file.write_summaries(0, 1, std::vector<double>{7.5}, std::vector<double>{0.5});
+    file.finish();
+  }
+  const Reader reader(path);
+  CHECK(reader.dims("x") == std::vector<hsize_t>{3});
+  CHECK(reader.dims("x_mean").empty());
+  CHECK(reader.is_attached("x", "replicate", 0));
+  const std::vector<double> x = reader.doubles("x");
+  CHECK(std::isnan(x[0]));
+  CHECK(x[1] == 7.0);
+  CHECK(x[2] == 8.0);
+  CHECK(reader.doubles("x_mean") == std::vector<double>{7.5});
+  CHECK(reader.doubles("x_std") == std::vector<double>{0.5});
+  CHECK(reader.string_attribute("x_mean", "long_name") == "x (mean over replicates)");
+}
+
+TEST_CASE("an unwritten scalar summary reads as NaN", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "scalar.h5";
+  ResultsLayout layout;
+  layout.metrics = {Variable{"x", "", ""}};
+  ResultsFile::create(path, layout, false).finish();
+  const Reader reader(path);
+  CHECK(std::isnan(reader.doubles("x_mean").at(0)));
+  CHECK(std::isnan(reader.doubles("x").at(0)));
+}
+
+TEST_CASE("axes with a single value and a single replicate", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "single.h5";
+  ResultsLayout layout;
+  layout.axes = {Axis{"a", std::vector<std::string>{"only"}, "", ""},
+                 Axis{"b", std::vector<double>{1.0, 2.0}, "", ""},
+                 Axis{"c", std::vector<std::int64_t>{5}, "", ""}};
+  layout.metrics = {Variable{"x", "", ""}};
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    REQUIRE(file.run_count() == 2);
+    file.write_runs(1, 1, std::vector<double>{3.0});
+    file.write_summaries(0, 2, std::vector<double>{1.0, 2.0}, std::vector<double>{0.0, 0.0});
+    file.finish();
+  }
+  const Reader reader(path);
+  CHECK(reader.dims("x") == std::vector<hsize_t>{1, 2, 1, 1});
+  CHECK(reader.chunk("x") == std::vector<hsize_t>{1, 2, 1, 1});
+  const std::vector<double> x = reader.doubles("x");
+  CHECK(std::isnan(x[0]));
+  CHECK(x[1] == 3.0);
+  CHECK(reader.doubles("x_mean") == std::vector<double>{1.0, 2.0});
+  CHECK(reader.strings("a") == std::vector<std::string>{"only"});
+}
+
+TEST_CASE("chunks hold at most 64Ki elements, full trailing dimensions first",
+          "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "big.h5";
+  ResultsLayout layout;
+  std::vector<std::int64_t> a(300), b(500);
+  layout.axes = {Axis{"a", a, "", ""}, Axis{"b", b, "", ""}};
+  layout.replicates = 2;
+  layout.metrics = {Variable{"x", "", ""}};
+  ResultsFile::create(path, layout, false).finish();
+  const Reader reader(path);
+  CHECK(reader.chunk("x") == std::vector<hsize_t>{65, 500, 2});
+  CHECK(reader.chunk("x_mean") == std::vector<hsize_t>{131, 500});
+
+  ResultsLayout many;
+  many.replicates = 100000;
+  many.metrics = {Variable{"x", "", ""}};
+  ResultsFile::create(dir / "many.h5", many, false).finish();
+  CHECK(Reader(dir / "many.h5").chunk("x") == std::vector<hsize_t>{65536});
+}
+
+TEST_CASE("an existing file is not overwritten without overwrite", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const std::string precious = "precious earlier results\n";
+  write_bytes(path, precious);
+  try {
+    (void)ResultsFile::create(path, three_axis_layout(), false);
+    FAIL("create did not throw");
+  } catch (const ResultsFileError& error) {
+    const std::string message = error.what();
+    CHECK_THAT(message, Catch::Contains(path.string()));
+    CHECK_THAT(message, Catch::Contains("exists; use --force to overwrite"));
+  }
+  CHECK(read_bytes(path) == precious);
+  CHECK_FALSE(fs::exists(path.string() + ".partial"));
+}
+
+TEST_CASE("overwrite replaces an existing file only at finish", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const std::string earlier = "earlier results\n";
+  write_bytes(path, earlier);
+  ResultsFile file = ResultsFile::create(path, three_axis_layout(), true);
+  file.write_runs(0, 72, run_values(2, 0, 72));
+  CHECK(read_bytes(path) == earlier);
+  file.finish();
+  CHECK(H5Fis_hdf5(path.c_str()) > 0);
+  CHECK(Reader(path).completed());
+  CHECK_FALSE(fs::exists(file.partial_path()));
+}
+
+TEST_CASE("finish does not replace a file that appeared during the run", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
+  write_bytes(path, "someone else's\n");
+  CHECK_THROWS_WITH(file.finish(), Catch::Contains("exists; use --force to overwrite"));
+  CHECK(read_bytes(path) == "someone else's\n");
+  // The completed results survive under the partial name.
+  CHECK(Reader(file.partial_path()).completed());
+  CHECK_THROWS_AS(file.write_runs(0, 1, run_values(2, 0, 1)), ResultsFileError);
+}
+
+TEST_CASE("writes outside the layout or of the wrong size throw", "[io][results_file]") {
+  const TempDir dir;
+  ResultsFile file = ResultsFile::create(dir / "results.h5", three_axis_layout(), false);
+  const auto values = [](std::int64_t count) { return run_values(2, 0, count); };
+  CHECK_THROWS_AS(file.write_runs(-1, 1, values(1)), ResultsFileError);
+  CHECK_THROWS_AS(file.write_runs(0, -1, {}), ResultsFileError);
+  CHECK_THROWS_AS(file.write_runs(70, 3, values(3)), ResultsFileError);
+  CHECK_THROWS_AS(file.write_runs(73, 0, {}), ResultsFileError);
+  CHECK_THROWS_AS(file.write_runs(1, INT64_MAX, values(0)), ResultsFileError);
+  CHECK_THROWS_WITH(file.write_runs(0, 3, values(2)), Catch::Contains("needs 6 values, got 4"));
+  CHECK_THROWS_AS(file.write_summaries(17, 2, values(2), values(2)), ResultsFileError);
+  CHECK_THROWS_AS(file.write_summaries(0, 2, values(2), values(1)), ResultsFileError);
+  file.write_runs(70, 2, values(2));
+  file.write_summaries(0, 18, values(18), values(18));
+}
+
+TEST_CASE("invalid layouts are rejected before any file is created", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const auto rejects = [&](ResultsLayout layout, const std::string& why) {
+    CHECK_THROWS_WITH(ResultsFile::create(path, layout, false), Catch::Contains(why));
+    CHECK_FALSE(fs::exists(path.string() + ".partial"));
+  };
+  ResultsLayout layout = three_axis_layout();
+  layout.replicates = 0;
+  rejects(layout, "replicates");
+  layout = three_axis_layout();
+  layout.axes[1].values = std::vector<std::int64_t>{};
+  rejects(layout, "has no values");
+  layout = three_axis_layout();
+  layout.metrics.push_back(Variable{"b", "", ""});
+  rejects(layout, "used twice");
+  layout = three_axis_layout();
+  layout.metrics.push_back(Variable{"coop_mean", "", ""});
+  rejects(layout, "used twice");
+  layout = three_axis_layout();
+  layout.axes[0].name = "replicate";
+  rejects(layout, "used twice");
+  layout = three_axis_layout();
+  layout.metrics[0].name = "a/b";
+  rejects(layout, "contains '/'");
+  layout = three_axis_layout();
+  layout.attributes.push_back(Attribute{"completed", std::int64_t{1}});
+  rejects(layout, "reserved");
+}
+
+TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]") {
+  const TempDir dir;
+  SECTION("a missing directory") {
+    const fs::path path = dir / "missing" / "results.h5";
+    try {
+      (void)ResultsFile::create(path, three_axis_layout(), false);
+      FAIL("create did not throw");
+    } catch (const ResultsFileError& error) {
+      const std::string message = error.what();
+      CHECK_THAT(message, Catch::Contains(path.string() + ".partial"));
+      CHECK_THAT(message, Catch::Contains("creating the file failed"));
+      CHECK_THAT(message, Catch::Contains("No such file or directory"));
+    }
+  }
+  SECTION("a disk that fills up before finish") {
+    const fs::path path = dir / "results.h5";
+    ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
+    if (!make_disk_full(file.partial_path())) return;
+    std::string message;
+    try {
+      file.write_runs(0, 72, run_values(2, 0, 72));
+      file.write_summaries(0, 18, run_values(2, 0, 18), run_values(2, 0, 18));
+      file.finish();
+      FAIL("writing to a full disk did not throw");
+    } catch (const ResultsFileError& error) {
+      message = error.what();
+    }
+    CHECK_THAT(message, Catch::Contains(file.partial_path().string()));
+    CHECK_THAT(message, Catch::Contains("No space left on device"));
+    CHECK_FALSE(fs::exists(path));
+    CHECK_THROWS_AS(file.finish(), ResultsFileError);
+    // HDF5 must be left able to shut down at exit (1.10 crashes on a failed close).
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  }
+  SECTION("a disk that fills up, then the writer is abandoned") {
+    {
+      ResultsFile file = ResultsFile::create(dir / "results.h5", three_axis_layout(), false);
+      file.write_runs(0, 10, run_values(2, 0, 10));
+      if (!make_disk_full(file.partial_path())) return;
+      file.write_runs(10, 62, run_values(2, 10, 62));
+    }
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  }
+}

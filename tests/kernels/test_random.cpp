@@ -1,0 +1,81 @@
+// Counter-based streams: reproducible, independent across keys and counters,
+// uniform and unbiased.
+
+#include <coopsweep/kernels/random.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <set>
+#include <vector>
+
+using namespace coopsweep::kernels;
+
+TEST_CASE("a draw depends only on its key and counter", "[random]") {
+  const ReplicateStream a(42, 7, 3), b(42, 7, 3);
+  CHECK(a.block(Purpose::graph, 0, 5) == b.block(Purpose::graph, 0, 5));
+  CHECK(a.lane_uniform(Purpose::execution_error, 10, 17) == b.lane_uniform(Purpose::execution_error, 10, 17));
+
+  SECTION("every component of the key and counter changes the draw") {
+    const auto base = a.block(Purpose::graph, 1, 2);
+    CHECK(ReplicateStream(43, 7, 3).block(Purpose::graph, 1, 2) != base);
+    CHECK(ReplicateStream(42, 8, 3).block(Purpose::graph, 1, 2) != base);
+    CHECK(ReplicateStream(42, 7, 4).block(Purpose::graph, 1, 2) != base);
+    CHECK(a.block(Purpose::sizes, 1, 2) != base);
+    CHECK(a.block(Purpose::graph, 2, 2) != base);
+    CHECK(a.block(Purpose::graph, 1, 3) != base);
+  }
+}
+
+TEST_CASE("lane_uniform takes word item mod 4 of block item / 4", "[random]") {
+  const ReplicateStream s(1, 2, 3);
+  for (std::uint64_t item = 0; item < 12; ++item) {
+    CHECK(s.lane_uniform(Purpose::execution_error, 5, item) ==
+          unit_interval(s.block(Purpose::execution_error, 5, item / 4)[item % 4]));
+  }
+}
+
+TEST_CASE("a sequential stream reads its counters in order", "[random]") {
+  const ReplicateStream s(9, 9, 9);
+  SequentialStream seq(s, Purpose::strategies, 4);
+  for (std::uint64_t index = 0; index < 3; ++index) {
+    const auto block = s.block(Purpose::strategies, 4, index);
+    for (int w = 0; w < 4; ++w) CHECK(seq.next_u64() == block[w]);
+  }
+}
+
+TEST_CASE("unit_interval covers [0, 1) and never reaches 1", "[random]") {
+  CHECK(unit_interval(0) == 0.0);
+  CHECK(unit_interval(~std::uint64_t{0}) < 1.0);
+  CHECK(unit_interval(~std::uint64_t{0}) == 1.0 - 0x1.0p-53);
+}
+
+TEST_CASE("uniform, bounded and normal draws have the right distribution", "[random][stochastic]") {
+  SequentialStream seq(ReplicateStream(5, 0, 0), Purpose::graph);
+  const int n = 200000;
+  SECTION("below(6) is unbiased: chi-square over the six faces") {
+    std::vector<int> counts(6, 0);
+    for (int i = 0; i < n; ++i) ++counts[seq.below(6)];
+    double chi2 = 0;
+    for (int c : counts) chi2 += (c - n / 6.0) * (c - n / 6.0) / (n / 6.0);
+    CHECK(chi2 < 30.0);  // 5 degrees of freedom: P(chi2 > 30) ~ 1.5e-5
+  }
+  SECTION("below(1) is always 0 and below(n) < n") {
+    for (int i = 0; i < 1000; ++i) {
+      CHECK(seq.below(1) == 0);
+      CHECK(seq.below(3) < 3);
+    }
+  }
+  SECTION("normal draws have mean 0 and variance 1") {
+    double sum = 0, squares = 0;
+    for (int i = 0; i < n; ++i) {
+      const double z = seq.next_normal();
+      REQUIRE(std::isfinite(z));
+      sum += z;
+      squares += z * z;
+    }
+    const double mean = sum / n;
+    CHECK(std::abs(mean) < 5 / std::sqrt(n));
+    CHECK(std::abs(squares / n - mean * mean - 1.0) < 5 * std::sqrt(2.0 / n));
+  }
+}
