@@ -162,14 +162,11 @@ Handle utf8_string_type(const Checker& check) {
   return type;
 }
 
-// h5py maps exactly this enum (int8, FALSE = 0, TRUE = 1) to numpy.bool_.
-Handle bool_type(const Checker& check) {
-  Handle type = check.id(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose, "creating the bool type");
-  const std::int8_t false_value = 0;
-  const std::int8_t true_value = 1;
-  check.status(H5Tenum_insert(type.get(), "FALSE", &false_value), "creating the bool type");
-  check.status(H5Tenum_insert(type.get(), "TRUE", &true_value), "creating the bool type");
-  return type;
+// `completed` is an int8 flag (0 or 1), not HDF5's bool enum: netCDF has no
+// boolean, and xarray's to_netcdf refuses a numpy.bool_ attribute, so a flag
+// keeps a loaded dataset re-savable while bool(attrs["completed"]) still works.
+Handle flag_type(const Checker& check) {
+  return check.id(H5Tcopy(H5T_STD_I8LE), H5Tclose, "creating the flag type");
 }
 
 Handle scalar_space(const Checker& check) {
@@ -627,9 +624,9 @@ ResultsFile ResultsFile::create(const fs::path& path, const ResultsLayout& layou
       write_attribute_value(check, file, attribute.name, attribute.value);
     }
     {
-      const Handle type = bool_type(check);
+      const Handle type = flag_type(check);
       const std::int8_t completed = 0;
-      write_attribute(check, file, kCompletedAttribute, type.get(), type.get(), &completed);
+      write_attribute(check, file, kCompletedAttribute, type.get(), H5T_NATIVE_INT8, &completed);
     }
 
     std::vector<Handle> scales;
@@ -707,9 +704,8 @@ void ResultsFile::finish() {
     try {
       const Handle attribute = check.id(H5Aopen(impl.file.get(), kCompletedAttribute, H5P_DEFAULT),
                                         H5Aclose, "marking the file completed");
-      const Handle type = bool_type(check);
       const std::int8_t completed = 1;
-      check.status(H5Awrite(attribute.get(), type.get(), &completed), "marking the file completed");
+      check.status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &completed), "marking the file completed");
     } catch (...) {
       (void)impl.close_all();
       throw;

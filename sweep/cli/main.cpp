@@ -30,7 +30,7 @@ constexpr const char* run_footer =
     "\nThe HDF5 file opens in Python with xarray.open_dataset(path, engine=\"h5netcdf\"):\n"
     "one dimension per grid axis (in the spec's order) plus `replicate`, one variable per\n"
     "metric, and <metric>_mean / <metric>_std over replicates. It appears under its name\n"
-    "only when complete; an interrupted run leaves PATH.partial (attribute completed=false).\n"
+    "only when complete; an interrupted run leaves PATH.partial (root attribute completed = 0).\n"
     "See `coopsweep parameters` for every parameter and metric.\n"
     "Exit status: 0 done, 1 failure while running, 2 bad input, 130 interrupted.";
 

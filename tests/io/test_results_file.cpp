@@ -166,24 +166,14 @@ struct Reader {
     return out;
   }
 
-  // Checks the enum layout h5py reads as numpy.bool_ and returns the value.
+  // Checks that `completed` is an int8 flag (netCDF has no boolean) and returns it.
   bool completed() const {
     const Id attribute(H5Aopen(file, "completed", H5P_DEFAULT), H5Aclose);
     const Id type(H5Aget_type(attribute), H5Tclose);
-    REQUIRE(H5Tget_class(type) == H5T_ENUM);
-    REQUIRE(H5Tget_nmembers(type) == 2);
-    const Id base(H5Tget_super(type), H5Tclose);
-    CHECK(H5Tequal(base, H5T_NATIVE_INT8) > 0);
+    REQUIRE(H5Tget_class(type) == H5T_INTEGER);
+    REQUIRE(H5Tget_size(type) == 1);
     std::int8_t value = -1;
-    char name[16] = {};
-    value = 0;
-    REQUIRE(H5Tenum_nameof(type, &value, name, sizeof name) >= 0);
-    CHECK(std::string(name) == "FALSE");
-    value = 1;
-    REQUIRE(H5Tenum_nameof(type, &value, name, sizeof name) >= 0);
-    CHECK(std::string(name) == "TRUE");
-    value = -1;
-    REQUIRE(H5Aread(attribute, type, &value) >= 0);
+    REQUIRE(H5Aread(attribute, H5T_NATIVE_INT8, &value) >= 0);
     REQUIRE((value == 0 || value == 1));
     return value == 1;
   }
@@ -688,8 +678,12 @@ TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]")
       ResultsFile file = ResultsFile::create(dir / "results.h5", three_axis_layout(), false);
       file.write_runs(0, 10, run_values(2, 0, 10));
       if (!make_disk_full(file.partial_path())) return;
-      file.write_runs(10, 62, run_values(2, 10, 62));
-    }
+      try {
+        file.write_runs(10, 62, run_values(2, 10, 62));
+      } catch (const ResultsFileError&) {
+        // Fine either way: the data may be cached or written (and fail) now.
+      }
+    }  // the destructor must close without crashing or throwing
     CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
   }
 }

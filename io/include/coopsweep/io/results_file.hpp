@@ -8,7 +8,7 @@
 //   /<metric>           float64, dims (A1, ..., An, replicate)
 //   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates
 //   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates
-//   root attributes     given by the caller, plus `completed` (bool)
+//   root attributes     given by the caller, plus `completed` (int8: 1 once finished, else 0)
 // Unwritten elements read as NaN (the datasets' fill value).
 //
 // This module knows nothing of the model: metrics are names and numbers.
@@ -89,7 +89,7 @@ class ResultsFile {
   void write_summaries(std::int64_t first_configuration, std::int64_t count,
                        std::span<const double> means, std::span<const double> stds);
 
-  // Sets `completed` = true, flushes, closes and renames the partial file to its
+  // Sets `completed` = 1, flushes, closes and renames the partial file to its
   // final name (replacing an existing file only if `overwrite` was given).
   void finish();
 
