@@ -10,14 +10,16 @@ double payoff_gini(std::span<const double> window_payoffs, std::vector<double>& 
   scratch.assign(window_payoffs.begin(), window_payoffs.end());
   std::sort(scratch.begin(), scratch.end());
   double total = 0.0;
-  // For ascending y, sum_i sum_j |y_i - y_j| = 2 sum_k (2k - n + 1) y_k (k from 0).
-  double weighted = 0.0;
-  for (std::size_t k = 0; k < n; ++k) {
-    total += scratch[k];
-    weighted += (2.0 * static_cast<double>(k) - static_cast<double>(n) + 1.0) * scratch[k];
-  }
+  for (double y : scratch) total += y;
   if (!(total > 0.0)) return std::numeric_limits<double>::quiet_NaN();
-  return 2.0 * weighted / (2.0 * static_cast<double>(n) * total);
+  // For ascending y, sum_i sum_j |y_i - y_j| = 2 sum_k k (n - k) (y_k - y_{k-1}):
+  // a sum of non-negative gaps, so equal payoffs give exactly 0 and rounding
+  // can never make the coefficient negative.
+  double pairs = 0.0;
+  for (std::size_t k = 1; k < n; ++k) {
+    pairs += static_cast<double>(k) * static_cast<double>(n - k) * (scratch[k] - scratch[k - 1]);
+  }
+  return 2.0 * pairs / (2.0 * static_cast<double>(n) * total);
 }
 
 }  // namespace coopsweep::kernels

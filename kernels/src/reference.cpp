@@ -124,8 +124,11 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
         const double x = s.action[e];
         const double y = s.action[g.reverse[e]];
         acts += s.action[e];
-        alliance_value += v * p.benefit * y - s_ * p.cost * x +
-                          v * p.synergy * x * y * 2.0 * s.size[i] / (s.size[i] + s.size[j]);
+        double edge_value = v * p.benefit * y - s_ * p.cost * x;
+        // The size weight only where synergy arises, so sizes that underflow to 0
+        // (a huge size_spread) cannot turn a zero term into 0/0.
+        if (x * y > 0.0) edge_value += v * p.synergy * 2.0 * s.size[i] / (s.size[i] + s.size[j]);
+        alliance_value += edge_value;
       }
       const double q = s.quality[i];
       const double mean_quality = (q + neighbour_quality) / (1.0 + g.degree(i));

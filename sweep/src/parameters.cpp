@@ -333,8 +333,7 @@ ModelParams resolve_model(ModelParams p) {
     throw InputError("parameter 'window' = " + std::to_string(p.window) +
                      " is not allowed; allowed: integer 1 to rounds = " + std::to_string(p.rounds));
   }
-  // A small tolerance so that shares written as decimals (0.7 + 0.3) pass.
-  if (p.cooperators + p.defectors > 1.0 + 1e-12) {
+  if (p.cooperators + p.defectors > 1.0) {
     throw InputError("parameter 'cooperators' = " + format_value(p.cooperators) +
                      " is not allowed with defectors = " + format_value(p.defectors) +
                      "; allowed: cooperators + defectors <= 1");

@@ -170,16 +170,35 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   attributes.push_back({"model_version", static_cast<std::int64_t>(model_version)});
   attributes.push_back({"engine_version", std::string(engine_version)});
   attributes.push_back({"summary_std_ddof", std::int64_t{1}});
-  // Every parameter that is not a grid axis, defaults included, as its own attribute.
+  // Every parameter that is not a grid axis, defaults included, as its own
+  // attribute, with the values the runs used (resolved: complete sets k = N - 1).
+  const auto is_axis = [&](std::string_view name) {
+    return std::any_of(design.axes().begin(), design.axes().end(),
+                       [&](const GridAxis& a) { return a.name == name; });
+  };
+  const kernels::ModelParams resolved = design.configuration(0);
+  // Without its own axis, k still varies when complete meets a swept topology or firm count.
+  const bool complete_anywhere =
+      is_axis("topology") ? std::any_of(design.axes().begin(), design.axes().end(),
+                                        [](const GridAxis& a) {
+                                          return a.name == "topology" &&
+                                                 std::count(a.values.begin(), a.values.end(),
+                                                            ParameterValue(std::string("complete"))) > 0;
+                                        })
+                          : resolved.topology == kernels::Topology::complete;
+  const bool partners_vary = !is_axis("partners") && complete_anywhere && (is_axis("topology") || is_axis("firms"));
   std::string swept;
   for (const auto& info : parameter_table()) {
-    const bool is_axis = std::any_of(design.axes().begin(), design.axes().end(),
-                                     [&](const GridAxis& a) { return a.name == info.name; });
-    if (is_axis) {
+    if (is_axis(info.name)) {
       swept += (swept.empty() ? "" : " ") + std::string(info.name);
       continue;
     }
-    const ParameterValue value = get_parameter(spec.model, info.name);
+    if (info.name == "partners" && partners_vary) {
+      attributes.push_back({"partners", "firms - 1 where topology is 'complete', else " +
+                                            std::to_string(spec.model.partners)});
+      continue;
+    }
+    const ParameterValue value = get_parameter(resolved, info.name);
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;

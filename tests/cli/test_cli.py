@@ -223,3 +223,14 @@ def test_missing_spec_file_and_missing_output_directory_exit_2(coopsweep, write_
     assert result.returncode == 2 and "nope.toml" in result.stderr
     result = coopsweep("run", write_spec(SMALL), "-o", tmp_path / "no" / "such" / "dir.h5")
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_attributes_hold_the_parameters_the_runs_used(coopsweep, write_spec, tmp_path):
+    # complete sets k = N - 1 whatever partners says; the file must say what ran.
+    spec = write_spec('[model]\ntopology = "complete"\nfirms = 10\nrounds = 5\nwindow = 5\n[grid]\nscope = [0.5]\n')
+    out = tmp_path / "complete.h5"
+    assert coopsweep("run", spec, "-o", out, "-q").returncode == 0
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds.attrs["partners"] == 9
+    assert ds.attrs["topology"] == "complete"
+    assert ds.attrs["grid_axes"] == "scope"

@@ -24,6 +24,9 @@ TEST_CASE("payoff_gini matches the double-sum definition", "[metrics]") {
   std::vector<double> scratch;
   SECTION("hand-computed cases") {
     CHECK(payoff_gini(std::vector<double>{1, 1, 1, 1}, scratch) == 0.0);
+    // Equal payoffs give exactly 0, never a rounding residue of either sign.
+    CHECK(payoff_gini(std::vector<double>(37, 12.489795918367347), scratch) == 0.0);
+    CHECK(payoff_gini(std::vector<double>(1000, 0.1), scratch) == 0.0);
     // |0-1|+|1-0| ... for {0, 0, 0, 4}: pairs = 2*3*4 = 24, 2*N*sum = 32.
     CHECK(payoff_gini(std::vector<double>{0, 4, 0, 0}, scratch) == Approx(0.75));
     CHECK(payoff_gini(std::vector<double>{1, 3}, scratch) == Approx(0.25));
@@ -42,6 +45,7 @@ TEST_CASE("payoff_gini matches the double-sum definition", "[metrics]") {
       std::vector<double> y(static_cast<std::size_t>(n));
       for (int i = 0; i < n; ++i) y[i] = std::sin(i * 12.9898 + n) * 43758.5453 - std::floor(std::sin(i * 12.9898 + n) * 43758.5453) + 0.1;
       CHECK(payoff_gini(y, scratch) == Approx(gini_by_definition(y)).epsilon(1e-12));
+      CHECK(payoff_gini(y, scratch) >= 0.0);
     }
   }
 }

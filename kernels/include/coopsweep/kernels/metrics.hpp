@@ -56,7 +56,8 @@ constexpr double at(const RunMetrics& metrics, Metric m) noexcept {
 }
 
 // sum_i sum_j |Y_i - Y_j| / (2 N sum_i Y_i) when sum_i Y_i > 0, else NaN.
-// Computed in O(N log N) from the sorted values; `scratch` is reused storage.
+// Computed in O(N log N) from the sorted values, exactly 0 for equal payoffs;
+// `scratch` is reused storage.
 // Thread-safe for distinct scratch.
 double payoff_gini(std::span<const double> window_payoffs, std::vector<double>& scratch);
 
