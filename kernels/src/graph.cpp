@@ -8,6 +8,8 @@
 #include <coopsweep/kernels/graph.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -43,12 +45,17 @@ std::int64_t draw_below(SequentialStream& rng, std::int64_t bound) {
   return static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(bound)));
 }
 
-// An open-addressing (linear probing) set of undirected edges with backward-shift
-// deletion: fixed capacity, no allocation after construction, no tombstones, so any
-// number of erase/insert pairs keeps the probe lengths short.
-class EdgeSet {
+// Sets of undirected edges for the generators that test alliance existence while
+// they rewire (regular, small_world). Both have the same interface and give the
+// same answers, so the graph does not depend on which one is used; the choice is
+// purely one of speed (see use_bit_matrix). Neither allocates after construction.
+
+// An open-addressing (linear probing) hash set with backward-shift deletion: fixed
+// capacity (load <= 1/2), no tombstones, so any number of erase/insert pairs keeps
+// the probe lengths short. For sparse graphs: memory O(|E|).
+class HashEdgeSet {
  public:
-  explicit EdgeSet(std::int64_t max_edges) {
+  HashEdgeSet(FirmIndex firms, std::int64_t max_edges) : firms_(firms) {
     std::size_t capacity = 16;
     while (capacity < 2 * static_cast<std::size_t>(max_edges)) capacity *= 2;
     slots_.assign(capacity, empty);
@@ -88,6 +95,21 @@ class EdgeSet {
     slots_[hole] = empty;
   }
 
+  void prefetch(FirmIndex i, FirmIndex j) const noexcept { __builtin_prefetch(&slots_[home(key(i, j))]); }
+
+  // The r-th (from 0, ascending) firm that is neither i nor allied with i.
+  // Precondition: r < N - 1 - degree(i). O(N) lookups; used only for dense rows,
+  // which the bit matrix serves whenever the graph is dense.
+  FirmIndex select_non_neighbour(FirmIndex i, std::int64_t r) const noexcept {
+    FirmIndex j = 0;
+    for (; j < firms_; ++j) {
+      if (j == i || contains(i, j)) continue;
+      if (r == 0) break;
+      --r;
+    }
+    return j;
+  }
+
  private:
   static constexpr std::uint64_t empty = std::numeric_limits<std::uint64_t>::max();
 
@@ -107,9 +129,72 @@ class EdgeSet {
     return k & mask_;
   }
 
+  FirmIndex firms_;
   std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0;
 };
+
+// The N x N adjacency bit matrix: O(1) tests with no hashing, and selection of the
+// r-th non-neighbour by popcount over N/64 words. For small or dense graphs.
+class BitEdgeSet {
+ public:
+  BitEdgeSet(FirmIndex firms, std::int64_t /*max_edges*/)
+      : firms_(firms), words_per_row_((static_cast<std::size_t>(firms) + 63) / 64) {
+    bits_.assign(words_per_row_ * static_cast<std::size_t>(firms), 0);
+  }
+
+  bool contains(FirmIndex i, FirmIndex j) const noexcept { return (word(i, j) & bit(j)) != 0; }
+
+  void insert(FirmIndex i, FirmIndex j) noexcept {
+    word(i, j) |= bit(j);
+    word(j, i) |= bit(i);
+  }
+
+  void erase(FirmIndex i, FirmIndex j) noexcept {
+    word(i, j) &= ~bit(j);
+    word(j, i) &= ~bit(i);
+  }
+
+  void prefetch(FirmIndex i, FirmIndex j) const noexcept { __builtin_prefetch(&word(i, j)); }
+
+  FirmIndex select_non_neighbour(FirmIndex i, std::int64_t r) const noexcept {
+    const std::uint64_t* row = &bits_[static_cast<std::size_t>(i) * words_per_row_];
+    const std::size_t own_word = static_cast<std::size_t>(i) / 64;
+    const std::size_t tail_bits = static_cast<std::size_t>(firms_) % 64;
+    for (std::size_t w = 0; w < words_per_row_; ++w) {
+      std::uint64_t free = ~row[w];
+      if (w == own_word) free &= ~bit(i);
+      if (w + 1 == words_per_row_ && tail_bits != 0) free &= (std::uint64_t{1} << tail_bits) - 1;
+      const auto count = static_cast<std::int64_t>(std::popcount(free));
+      if (r < count) {
+        for (; r > 0; --r) free &= free - 1;  // drop the r lowest free firms
+        return static_cast<FirmIndex>(w * 64 + static_cast<std::size_t>(std::countr_zero(free)));
+      }
+      r -= count;
+    }
+    return firms_;  // unreachable under the precondition
+  }
+
+ private:
+  static std::uint64_t bit(FirmIndex j) noexcept { return std::uint64_t{1} << (static_cast<unsigned>(j) % 64); }
+  std::uint64_t& word(FirmIndex i, FirmIndex j) noexcept {
+    return bits_[static_cast<std::size_t>(i) * words_per_row_ + static_cast<std::size_t>(j) / 64];
+  }
+  const std::uint64_t& word(FirmIndex i, FirmIndex j) const noexcept {
+    return bits_[static_cast<std::size_t>(i) * words_per_row_ + static_cast<std::size_t>(j) / 64];
+  }
+
+  FirmIndex firms_;
+  std::size_t words_per_row_;
+  std::vector<std::uint64_t> bits_;
+};
+
+// The bit matrix (N^2 / 8 bytes) is used when it is small (<= 4 MiB) or no larger
+// than the hash set's 16 |E| bytes, i.e. when the graph is dense (k >= N / 64).
+bool use_bit_matrix(FirmIndex firms, std::int64_t edge_count) {
+  const double matrix_bytes = static_cast<double>(firms) * static_cast<double>(firms) / 8.0;
+  return matrix_bytes <= 4.0 * 1024 * 1024 || matrix_bytes <= 16.0 * static_cast<double>(edge_count);
+}
 
 // Ring edges (i, i + m mod N) for m = 1..half (outer), i = 0..N-1 (inner).
 void append_ring(FirmIndex n, std::int64_t half, EdgeList& edges) {
@@ -132,6 +217,72 @@ void build_complete(FirmIndex n, EdgeList& edges) {
   }
 }
 
+// Double-edge swaps on `edges` (a simple graph held also in `present`) until
+// `target_successes` have succeeded or `max_attempts` were made. An attempt draws
+// two distinct edge indices e1, e2 (uniform ordered pair) and a fair coin; with
+// (a, b) = edges[e1] and (c, d) = edges[e2], reversed to (d, c) on heads, it
+// proposes (a, d), (c, b) and succeeds unless that makes a self-loop or multi-edge.
+//
+// The draws of an attempt do not depend on the graph, so they are made `lookahead`
+// attempts early and the memory they will touch is prefetched (edges first, then
+// the set's slots half-way); the draw order, and so the graph, is the same as
+// drawing each attempt when it is made.
+template <class Set>
+void swap_edges(EdgeList& edges, Set& present, std::int64_t target_successes, std::int64_t max_attempts,
+                SequentialStream& rng) {
+  struct Attempt {
+    std::size_t e1;
+    std::size_t e2;
+    bool flip;
+  };
+  const auto edge_count = static_cast<std::int64_t>(edges.size());
+  auto draw = [&]() {
+    Attempt t{};
+    t.e1 = static_cast<std::size_t>(draw_below(rng, edge_count));
+    t.e2 = static_cast<std::size_t>(draw_below(rng, edge_count - 1));
+    if (t.e2 >= t.e1) ++t.e2;
+    t.flip = rng.below(2) != 0;
+    __builtin_prefetch(&edges[t.e1]);
+    __builtin_prefetch(&edges[t.e2]);
+    return t;
+  };
+  auto proposal = [&](const Attempt& t) {
+    const auto [a, b] = edges[t.e1];
+    auto [c, d] = edges[t.e2];
+    if (t.flip) std::swap(c, d);
+    return std::array<FirmIndex, 4>{a, b, c, d};
+  };
+
+  constexpr std::size_t lookahead = 16;  // a power of two
+  std::array<Attempt, lookahead> pending{};
+  for (auto& t : pending) t = draw();
+
+  std::int64_t successes = 0;
+  for (std::int64_t attempt = 0; attempt < max_attempts && successes < target_successes; ++attempt) {
+    const auto slot = static_cast<std::size_t>(attempt) % lookahead;
+    const Attempt now = pending[slot];
+    pending[slot] = draw();
+    {
+      const auto [a, b, c, d] = proposal(pending[(slot + lookahead / 2) % lookahead]);
+      present.prefetch(a, d);
+      present.prefetch(c, b);
+      present.prefetch(a, b);
+      present.prefetch(c, d);
+    }
+
+    const auto [a, b, c, d] = proposal(now);
+    if (a == d || c == b) continue;
+    if (present.contains(a, d) || present.contains(c, b)) continue;
+    present.erase(a, b);
+    present.erase(c, d);
+    present.insert(a, d);
+    present.insert(c, b);
+    edges[now.e1] = Edge{a, d};
+    edges[now.e2] = Edge{c, b};
+    ++successes;
+  }
+}
+
 // Circulant start (ring with floor(k/2), plus i ~ i + N/2 when k is odd), then
 // double-edge swaps until 10|E| have succeeded or 100|E| + 1000 were attempted.
 void build_regular(FirmIndex n, std::int64_t k, SequentialStream& rng, EdgeList& edges) {
@@ -147,45 +298,28 @@ void build_regular(FirmIndex n, std::int64_t k, SequentialStream& rng, EdgeList&
   // same graph, and nothing else draws from this purpose.
   if (edge_count < 2 || k >= static_cast<std::int64_t>(n) - 1) return;
 
-  EdgeSet present(edge_count);
-  for (const auto& [a, b] : edges) present.insert(a, b);
-
   const std::int64_t target_successes = 10 * edge_count;
   const std::int64_t max_attempts = 100 * edge_count + 1000;
-  std::int64_t successes = 0;
-  for (std::int64_t attempt = 0; attempt < max_attempts && successes < target_successes; ++attempt) {
-    // Two distinct edge indices, uniform over ordered pairs.
-    const auto e1 = static_cast<std::size_t>(draw_below(rng, edge_count));
-    auto e2 = static_cast<std::size_t>(draw_below(rng, edge_count - 1));
-    if (e2 >= e1) ++e2;
-    const bool flip = rng.below(2) != 0;
-
-    const auto [a, b] = edges[e1];
-    auto [c, d] = edges[e2];
-    if (flip) std::swap(c, d);
-    // Propose (a, d), (c, b).
-    if (a == d || c == b) continue;
-    if (present.contains(a, d) || present.contains(c, b)) continue;
-    present.erase(a, b);
-    present.erase(c, d);
-    present.insert(a, d);
-    present.insert(c, b);
-    edges[e1] = Edge{a, d};
-    edges[e2] = Edge{c, b};
-    ++successes;
+  auto run = [&](auto& present) {
+    for (const auto& [a, b] : edges) present.insert(a, b);
+    swap_edges(edges, present, target_successes, max_attempts, rng);
+  };
+  if (use_bit_matrix(n, edge_count)) {
+    BitEdgeSet present(n, edge_count);
+    run(present);
+  } else {
+    HashEdgeSet present(n, edge_count);
+    run(present);
   }
 }
 
 // Watts-Strogatz from the ring: for m = 1..k/2, i = 0..N-1, the edge (i, i+m) is
 // rewired with probability p to (i, j), j uniform among firms that are neither i
-// nor allied with i (left alone when i is allied with every other firm).
-void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& rng, EdgeList& edges) {
-  const std::int64_t half = k / 2;
-  const std::int64_t edge_count = static_cast<std::int64_t>(n) * half;
-  edges.reserve(static_cast<std::size_t>(edge_count));
-  append_ring(n, half, edges);
-
-  EdgeSet present(edge_count);
+// nor allied with i (left alone when i is allied with every other firm): by
+// rejection with below(N) while deg(i) < N/2, else the below(count)-th allowed firm
+// in ascending order.
+template <class Set>
+void rewire_ring(FirmIndex n, std::int64_t half, double p, Set& present, SequentialStream& rng, EdgeList& edges) {
   for (const auto& [a, b] : edges) present.insert(a, b);
   std::vector<FirmIndex> degree(static_cast<std::size_t>(n), static_cast<FirmIndex>(2 * half));
 
@@ -203,14 +337,7 @@ void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& 
           j = static_cast<FirmIndex>(draw_below(rng, n));
         } while (j == i || present.contains(i, j));
       } else {
-        // Dense row: pick the r-th allowed firm in ascending order.
-        const std::int64_t allowed = static_cast<std::int64_t>(n) - 1 - deg;
-        std::int64_t r = draw_below(rng, allowed);
-        for (j = 0; j < n; ++j) {
-          if (j == i || present.contains(i, j)) continue;
-          if (r == 0) break;
-          --r;
-        }
+        j = present.select_non_neighbour(i, draw_below(rng, static_cast<std::int64_t>(n) - 1 - deg));
       }
 
       present.erase(i, old);
@@ -219,6 +346,24 @@ void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& 
       ++degree[static_cast<std::size_t>(j)];
       edges[slot] = Edge{i, j};
     }
+  }
+}
+
+void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& rng, EdgeList& edges) {
+  const std::int64_t half = k / 2;
+  const std::int64_t edge_count = static_cast<std::int64_t>(n) * half;
+  edges.reserve(static_cast<std::size_t>(edge_count));
+  append_ring(n, half, edges);
+  if (p <= 0.0) {
+    // No edge is rewired; the draws next_unit() < 0 are all false and unobservable.
+    return;
+  }
+  if (use_bit_matrix(n, edge_count)) {
+    BitEdgeSet present(n, edge_count);
+    rewire_ring(n, half, p, present, rng, edges);
+  } else {
+    HashEdgeSet present(n, edge_count);
+    rewire_ring(n, half, p, present, rng, edges);
   }
 }
 

@@ -269,7 +269,7 @@ std::vector<std::int64_t> flatten(const std::vector<std::int64_t>& shape, const 
 
 }  // namespace
 
-TEST_CASE("boxes_for_flat_range covers every range exactly, in row-major order", "[io][boxes]") {
+TEST_CASE("boxes_for_flat_range covers every range exactly in row-major order", "[io][boxes]") {
   const std::vector<std::vector<std::int64_t>> shapes = {
       {3, 4, 2}, {5}, {1, 3, 1, 2}, {}, {1}, {2, 1}, {1, 1, 1}, {2, 3, 2, 3}, {4, 1, 3}};
   for (const auto& shape : shapes) {
@@ -320,7 +320,7 @@ TEST_CASE("boxes_for_flat_range rejects ranges outside the shape", "[io][boxes]"
 // ---------------------------------------------------------------------------
 // ResultsFile
 
-TEST_CASE("a finished results file holds the layout, the values and completed = true",
+TEST_CASE("a finished results file holds the layout and the values and completed = 1",
           "[io][results_file]") {
   const TempDir dir;
   const fs::path path = dir / "results.h5";
@@ -426,7 +426,7 @@ TEST_CASE("a finished results file holds the layout, the values and completed = 
   CHECK_FALSE(reader.has_attribute("rounds", "units"));
 }
 
-TEST_CASE("an unfinished results file stays partial with completed = false",
+TEST_CASE("an unfinished results file stays partial with completed = 0",
           "[io][results_file]") {
   const TempDir dir;
   const fs::path path = dir / "results.h5";
@@ -529,7 +529,7 @@ TEST_CASE("axes with a single value and a single replicate", "[io][results_file]
   CHECK(reader.strings("a") == std::vector<std::string>{"only"});
 }
 
-TEST_CASE("chunks hold at most 64Ki elements, full trailing dimensions first",
+TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first",
           "[io][results_file]") {
   const TempDir dir;
   const fs::path path = dir / "big.h5";

@@ -387,6 +387,41 @@ TEST_CASE("small_world: Watts-Strogatz rewiring of the ring", "[graph]") {
     const double p_near = 498.0 / 997.0;
     CHECK(std::abs(near - count * p_near) < 5 * std::sqrt(count * p_near * (1 - p_near)));
   }
+
+  SECTION("a single rewiring picks uniformly, by rejection and by enumeration") {
+    // N = 20 and p = 0.01, so most graphs have at most one rewired edge. With one,
+    // the rewired edge (i, j) has j uniform among i's ring non-neighbours, whose
+    // cyclic distances k/2+1..9 occur twice and 10 once. k = 4 (degree 4 < N/2)
+    // exercises rejection sampling, k = 10 (degree 10 >= N/2) the enumeration.
+    const std::int64_t n = 20;
+    for (const std::int64_t k : {4, 10}) {
+      const auto ring = ring_edges(static_cast<ck::FirmIndex>(n), k / 2);
+      std::vector<double> by_distance(static_cast<std::size_t>(n / 2 + 1), 0.0);
+      double singles = 0;
+      for (std::uint64_t r = 0; r < 12000; ++r) {
+        const auto g = build(params(ck::Topology::small_world, n, k, 0.01), ck::ReplicateStream(23, static_cast<std::uint64_t>(k), r));
+        std::vector<Pair> off_ring;
+        for (const auto& e : undirected_edges(g)) {
+          if (ring.count(e) == 0) off_ring.push_back(e);
+        }
+        if (off_ring.size() != 1) continue;
+        const auto [a, b] = off_ring.front();
+        const auto d = std::min((b - a + n) % n, (a - b + n) % n);
+        by_distance[static_cast<std::size_t>(d)] += 1;
+        singles += 1;
+      }
+      INFO("k = " << k << ", graphs with one rewired edge: " << singles);
+      REQUIRE(singles > 2000);
+      const double options = static_cast<double>(2 * (n / 2 - k / 2 - 1) + 1);
+      bool plausible = true;
+      for (std::int64_t d = 1; d <= n / 2; ++d) {
+        const double p = d <= k / 2 ? 0.0 : (d == n / 2 ? 1.0 : 2.0) / options;
+        const double observed = by_distance[static_cast<std::size_t>(d)];
+        plausible = plausible && std::abs(observed - singles * p) <= 5 * std::sqrt(singles * p * (1 - p));
+      }
+      CHECK(plausible);
+    }
+  }
 }
 
 TEST_CASE("scale_free: Barabasi-Albert from K_{m+1}", "[graph]") {

@@ -227,7 +227,7 @@ TEST_CASE("execution errors fail intended acts with probability epsilon", "[refe
   CHECK(std::abs(metric(m, Metric::cooperation) - 0.7) < 5 * standard_error);
 }
 
-TEST_CASE("two unequal firms: payoffs, market shares and Gini by hand", "[reference][metrics]") {
+TEST_CASE("two unequal firms: payoffs and market shares and Gini by hand", "[reference][metrics]") {
   // N = 2, k = 1: one alliance, both conditional, tau0 >= h, one round.
   ModelParams p = exact_case(Topology::regular);
   p.firms = 2;
@@ -287,7 +287,7 @@ TEST_CASE("a free rider against a conditional firm: freerider_gap by hand", "[re
   CHECK(metric(m, Metric::payoff_gini) == Approx(2 * std::abs(Y_c - Y_d) / (2 * 2 * (Y_c + Y_d))).epsilon(1e-12));
 }
 
-TEST_CASE("a graph without alliances: cooperation and trust 0, alliances 1", "[reference][metrics]") {
+TEST_CASE("a graph without alliances has cooperation and trust 0 and alliances 1", "[reference][metrics]") {
   // G(3, 1/2) is empty with probability 1/8: find such a replicate.
   ModelParams p = exact_case(Topology::random);
   p.firms = 3;
@@ -307,7 +307,7 @@ TEST_CASE("a graph without alliances: cooperation and trust 0, alliances 1", "[r
   REQUIRE(found);
 }
 
-TEST_CASE("initial strategies: exact counts, disjoint, and uniformly placed", "[reference][init]") {
+TEST_CASE("initial strategies have exact counts and are disjoint and uniformly placed", "[reference][init]") {
   ModelParams p;
   p.firms = 50;
   p.defectors = 0.3;

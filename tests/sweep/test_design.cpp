@@ -5,7 +5,7 @@
 using namespace coopsweep;
 using Catch::Matchers::Contains;
 
-TEST_CASE("configurations are row-major over the axes, the first slowest", "[design]") {
+TEST_CASE("configurations are row-major over the axes with the first slowest", "[design]") {
   const auto spec = sweep::parse_spec(R"(
 replicates = 3
 [model]

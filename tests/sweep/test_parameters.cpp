@@ -20,7 +20,7 @@ std::string error_of(const std::function<void()>& action) {
 }
 }  // namespace
 
-TEST_CASE("the parameter table is MODEL.md's, with its defaults", "[parameters]") {
+TEST_CASE("the parameter table is MODEL.md's with its defaults", "[parameters]") {
   CHECK(sweep::parameter_table().size() == 30);
   const kernels::ModelParams defaults;
   CHECK(sweep::get_parameter(defaults, "firms") == sweep::ParameterValue(std::int64_t{100}));

@@ -76,7 +76,7 @@ TEST_CASE("one configuration re-run alone gives the sweep's numbers", "[runner][
   }
 }
 
-TEST_CASE("summarize_replicates: mean and sample deviation, skipping NaN", "[runner]") {
+TEST_CASE("summarize_replicates gives mean and sample deviation and skips NaN", "[runner]") {
   std::vector<RunMetrics> runs(3);
   for (std::size_t r = 0; r < 3; ++r) runs[r].fill(static_cast<double>(r + 1));  // 1, 2, 3
   runs[1][4] = std::nan("");                                                     // payoff_gini of one replicate

@@ -49,7 +49,7 @@ path = "results.h5"
   CHECK(spec.text.find("trust_decay") != std::string::npos);
 }
 
-TEST_CASE("defaults: seed 0, one replicate, no axes", "[spec]") {
+TEST_CASE("defaults are seed 0 and one replicate and no axes", "[spec]") {
   const auto spec = sweep::parse_spec("");
   CHECK(spec.seed == 0);
   CHECK(spec.replicates == 1);
