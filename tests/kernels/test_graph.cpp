@@ -25,7 +25,8 @@ using PairSet = std::set<Pair>;
 
 Pair ordered(ck::FirmIndex a, ck::FirmIndex b) { return a < b ? Pair{a, b} : Pair{b, a}; }
 
-ck::GraphParams params(ck::Topology topology, std::int64_t firms, std::int64_t partners, double rewire = 0.1) {
+ck::GraphParams params(ck::Topology topology, std::int64_t firms, std::int64_t partners,
+                       double rewire = 0.1) {
   ck::GraphParams p;
   p.topology = topology;
   p.firms = firms;
@@ -200,7 +201,7 @@ TEST_CASE("graph_from_undirected_edges builds a sorted, linked CSR", "[graph]") 
 }
 
 TEST_CASE("ring: every firm allied with i +- 1..k/2", "[graph]") {
-  const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{3, 2}, {5, 2}, {5, 4},   {7, 6},
+  const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{3, 2},  {5, 2},   {5, 4},   {7, 6},
                                                                  {10, 2}, {100, 4}, {101, 6}, {1000, 10}};
   for (const auto& [n, k] : sizes) {
     for (const auto& stream : streams()) {
@@ -214,8 +215,10 @@ TEST_CASE("ring: every firm allied with i +- 1..k/2", "[graph]") {
 }
 
 TEST_CASE("regular: a random simple k-regular graph", "[graph]") {
+  // 6000 firms are enough for the other edge sets: neighbour rows (k <= 16), hash set.
   const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{
-      {2, 1}, {3, 2}, {4, 2}, {4, 3}, {6, 3}, {6, 5}, {8, 7}, {10, 3}, {11, 10}, {50, 7}, {100, 4}, {1000, 6}};
+      {2, 1},   {3, 2},  {4, 2},   {4, 3},    {6, 3},    {6, 5},     {8, 7},    {10, 3},
+      {11, 10}, {50, 7}, {100, 4}, {1000, 6}, {6000, 3}, {6000, 16}, {6000, 20}};
 
   SECTION("simple, symmetric and exactly k-regular") {
     for (const auto& [n, k] : sizes) {
@@ -243,7 +246,7 @@ TEST_CASE("regular: a random simple k-regular graph", "[graph]") {
       const auto g = build(params(ck::Topology::regular, 100, 4), stream);
       const auto edges = undirected_edges(g);
       CHECK(edges != circulant);
-      // 10|E| successful swaps leave few of the 200 ring edges in place.
+      // 20|E| swap attempts leave few of the 200 ring edges in place.
       std::size_t kept = 0;
       for (const auto& e : edges) kept += circulant.count(e);
       CHECK(kept < 40);
@@ -274,7 +277,8 @@ TEST_CASE("regular: a random simple k-regular graph", "[graph]") {
     int with_01_23 = 0;  // the cycle 0-1-2-3-0 contains {0,1} and {2,3}
     int with_02_13 = 0;  // the cycles 0-2-1-3-0 and 0-2-3-1-0 contain {0,2}
     for (int r = 0; r < replicates; ++r) {
-      const auto g = build(params(ck::Topology::regular, 4, 2), ck::ReplicateStream(11, 0, static_cast<std::uint64_t>(r)));
+      const auto g = build(params(ck::Topology::regular, 4, 2),
+                           ck::ReplicateStream(11, 0, static_cast<std::uint64_t>(r)));
       REQUIRE(all_degrees(g, 2));
       with_01_23 += allied(g, 0, 1) && allied(g, 2, 3) && allied(g, 1, 2) ? 1 : 0;
       with_02_13 += allied(g, 0, 2) ? 1 : 0;
@@ -285,16 +289,39 @@ TEST_CASE("regular: a random simple k-regular graph", "[graph]") {
     CHECK(std::abs(with_02_13 - 2.0 * replicates / 3.0) < 5 * sd2);
   }
 
-  SECTION("N = 6, k = 3: K_{3,3} frequency matches the success-counted swap chain") {
+  SECTION("N = 7, k = 4: dense graphs are uniform too, drawn through their complements") {
+    // The complement of a 4-regular graph on 7 firms is 2-regular: a 7-cycle (360
+    // labelled) or a triangle plus a 4-cycle (105). G has three mutually
+    // unallied firms exactly when its complement has a triangle: 105 / 465.
+    const int replicates = 4000;
+    int independent_triple = 0;
+    for (int r = 0; r < replicates; ++r) {
+      const auto g = build(params(ck::Topology::regular, 7, 4),
+                           ck::ReplicateStream(13, 2, static_cast<std::uint64_t>(r)));
+      REQUIRE(all_degrees(g, 4));
+      bool found = false;
+      for (ck::FirmIndex a = 0; a < 7; ++a) {
+        for (ck::FirmIndex b = a + 1; b < 7; ++b) {
+          for (ck::FirmIndex c = b + 1; c < 7; ++c) {
+            found = found || (!allied(g, a, b) && !allied(g, b, c) && !allied(g, a, c));
+          }
+        }
+      }
+      independent_triple += found ? 1 : 0;
+    }
+    const double p = 105.0 / 465.0;
+    CHECK(std::abs(independent_triple - replicates * p) < 5 * std::sqrt(replicates * p * (1 - p)));
+  }
+
+  SECTION("N = 6, k = 3: K_{3,3} is drawn with its uniform probability 1/7") {
     // The 70 labelled cubic graphs on 6 firms are 10 copies of K_{3,3} (no
-    // triangle) and 60 prisms. Counting successful swaps (not attempts) samples the
-    // jump chain, whose stationary law weights a graph by its swap success
-    // probability: 1/4 for K_{3,3}, 1/6 for a prism, so P(K_{3,3}) = 0.2 exactly
-    // (computed by enumeration; a uniform draw would give 1/7).
+    // triangle) and 60 prisms: a uniform draw gives K_{3,3} with probability 1/7
+    // (a chain stopped after a count of successful swaps would give 0.2).
     const int replicates = 5000;
     int bipartite = 0;
     for (int r = 0; r < replicates; ++r) {
-      const auto g = build(params(ck::Topology::regular, 6, 3), ck::ReplicateStream(12, 1, static_cast<std::uint64_t>(r)));
+      const auto g = build(params(ck::Topology::regular, 6, 3),
+                           ck::ReplicateStream(12, 1, static_cast<std::uint64_t>(r)));
       REQUIRE(all_degrees(g, 3));
       bool triangle = false;
       for (ck::FirmIndex a = 0; a < 6; ++a) {
@@ -306,15 +333,16 @@ TEST_CASE("regular: a random simple k-regular graph", "[graph]") {
       }
       bipartite += triangle ? 0 : 1;
     }
-    const double sd = std::sqrt(replicates * 0.2 * 0.8);
-    CHECK(std::abs(bipartite - replicates * 0.2) < 5 * sd);
+    const double sd = std::sqrt(replicates * (1.0 / 7.0) * (6.0 / 7.0));
+    CHECK(std::abs(bipartite - replicates / 7.0) < 5 * sd);
   }
 }
 
 TEST_CASE("small_world: Watts-Strogatz rewiring of the ring", "[graph]") {
   SECTION("simple, symmetric, |E| = N k / 2, each firm keeps its k/2 own edges") {
-    const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{3, 2}, {5, 4}, {10, 2}, {20, 18},
-                                                                   {21, 10}, {100, 4}, {1000, 8}};
+    // 6000 firms: the hash set for k = 20, the bit matrix for k = 100 (as for every N <= 5792).
+    const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{
+        {3, 2}, {5, 4}, {10, 2}, {20, 18}, {21, 10}, {100, 4}, {1000, 8}, {6000, 20}, {6000, 100}};
     for (const auto& [n, k] : sizes) {
       for (const double p : {0.0, 0.1, 0.5, 1.0}) {
         for (const auto& stream : streams()) {
@@ -399,7 +427,8 @@ TEST_CASE("small_world: Watts-Strogatz rewiring of the ring", "[graph]") {
       std::vector<double> by_distance(static_cast<std::size_t>(n / 2 + 1), 0.0);
       double singles = 0;
       for (std::uint64_t r = 0; r < 12000; ++r) {
-        const auto g = build(params(ck::Topology::small_world, n, k, 0.01), ck::ReplicateStream(23, static_cast<std::uint64_t>(k), r));
+        const auto g = build(params(ck::Topology::small_world, n, k, 0.01),
+                             ck::ReplicateStream(23, static_cast<std::uint64_t>(k), r));
         std::vector<Pair> off_ring;
         for (const auto& e : undirected_edges(g)) {
           if (ring.count(e) == 0) off_ring.push_back(e);
@@ -425,7 +454,7 @@ TEST_CASE("small_world: Watts-Strogatz rewiring of the ring", "[graph]") {
 }
 
 TEST_CASE("scale_free: Barabasi-Albert from K_{m+1}", "[graph]") {
-  const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{3, 2}, {5, 4}, {7, 6}, {10, 2},
+  const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{3, 2},   {5, 4},    {7, 6},   {10, 2},
                                                                  {100, 4}, {101, 10}, {2000, 6}};
   SECTION("edge count, minimum degree, seed clique, m earlier partners per firm") {
     for (const auto& [n, k] : sizes) {
@@ -444,7 +473,8 @@ TEST_CASE("scale_free: Barabasi-Albert from K_{m+1}", "[graph]") {
         bool m_earlier = true;
         for (auto t = static_cast<ck::FirmIndex>(m + 1); t < g.firms; ++t) {
           std::int64_t earlier = 0;
-          for (auto e = g.offsets[static_cast<std::size_t>(t)]; e < g.offsets[static_cast<std::size_t>(t) + 1]; ++e) {
+          for (auto e = g.offsets[static_cast<std::size_t>(t)];
+               e < g.offsets[static_cast<std::size_t>(t) + 1]; ++e) {
             earlier += g.target[static_cast<std::size_t>(e)] < t ? 1 : 0;
           }
           m_earlier = m_earlier && earlier == m;
@@ -476,7 +506,7 @@ TEST_CASE("scale_free: Barabasi-Albert from K_{m+1}", "[graph]") {
 
 TEST_CASE("random: Erdos-Renyi G(N, k / (N - 1))", "[graph]") {
   SECTION("simple and symmetric") {
-    const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{2, 1}, {3, 1}, {3, 2}, {10, 3},
+    const std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{2, 1},   {3, 1},   {3, 2},    {10, 3},
                                                                    {100, 4}, {101, 5}, {1000, 20}};
     for (const auto& [n, k] : sizes) {
       for (const auto& stream : streams()) {
@@ -527,7 +557,9 @@ TEST_CASE("random: Erdos-Renyi G(N, k / (N - 1))", "[graph]") {
       std::vector<int> count(static_cast<std::size_t>(n * n), 0);
       std::vector<int> edge_counts;
       for (int r = 0; r < replicates; ++r) {
-        const auto g = build(params(ck::Topology::random, n, k), ck::ReplicateStream(17, static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(r)));
+        const auto g =
+            build(params(ck::Topology::random, n, k),
+                  ck::ReplicateStream(17, static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(r)));
         for (const auto& [a, b] : undirected_edges(g)) ++count[static_cast<std::size_t>(a * n + b)];
         edge_counts.push_back(static_cast<int>(undirected_count(g)));
       }
@@ -579,9 +611,9 @@ TEST_CASE("every topology is a pure function of the replicate stream", "[graph]"
     double rewire;
   };
   const std::vector<Case> cases{
-      {ck::Topology::ring, 50, 4, 0.1},         {ck::Topology::regular, 60, 5, 0.1},
-      {ck::Topology::small_world, 80, 6, 0.3},  {ck::Topology::small_world, 30, 20, 0.9},
-      {ck::Topology::scale_free, 90, 4, 0.1},   {ck::Topology::random, 120, 6, 0.1},
+      {ck::Topology::ring, 50, 4, 0.1},        {ck::Topology::regular, 60, 5, 0.1},
+      {ck::Topology::small_world, 80, 6, 0.3}, {ck::Topology::small_world, 30, 20, 0.9},
+      {ck::Topology::scale_free, 90, 4, 0.1},  {ck::Topology::random, 120, 6, 0.1},
       {ck::Topology::complete, 12, 3, 0.1},
   };
   // A graph to overwrite, larger than any case, to check storage reuse is clean.
@@ -611,14 +643,19 @@ TEST_CASE("build_alliance_graph rejects parameters outside the topology rules", 
   ck::AllianceGraph g;
   const ck::ReplicateStream s(1, 1, 1);
   CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::ring, 10, 3), s, g), std::invalid_argument);
-  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::small_world, 10, 3), s, g), std::invalid_argument);
-  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::scale_free, 10, 5), s, g), std::invalid_argument);
+  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::small_world, 10, 3), s, g),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::scale_free, 10, 5), s, g),
+                  std::invalid_argument);
   CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::regular, 9, 3), s, g), std::invalid_argument);
-  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::regular, 10, 10), s, g), std::invalid_argument);
+  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::regular, 10, 10), s, g),
+                  std::invalid_argument);
   CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::random, 10, 0), s, g), std::invalid_argument);
-  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::complete, 1, 1), s, g), std::invalid_argument);
+  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::complete, 1, 1), s, g),
+                  std::invalid_argument);
   CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::small_world, 10, 4, 1.5), s, g),
                   std::invalid_argument);
   // 10^6 firms with k = N - 1 would need ~10^12 directed edges: beyond EdgeIndex.
-  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::complete, 1000000, 1), s, g), std::length_error);
+  CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::complete, 1000000, 1), s, g),
+                  std::length_error);
 }

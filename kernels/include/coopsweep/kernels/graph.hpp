@@ -38,9 +38,10 @@ struct GraphParams {
 // Builds G0 for one replicate from its random stream (purpose Purpose::graph),
 // reusing `out`'s storage. The result is simple (no self-loops, no multi-edges).
 //   ring:        i ~ i +- 1..k/2 (mod N); k even.
-//   regular:     a uniformly drawn simple k-regular graph: at least 10|E| successful
-//                degree-preserving double-edge swaps from the circulant graph
-//                (ring, plus the diameter chords i ~ i + N/2 when k is odd).
+//   regular:     a uniformly drawn simple k-regular graph: 20|E| double-edge swap
+//                attempts (a fixed count, so the uniform law is the chain's) from
+//                the circulant graph (ring, plus the chords i ~ i + N/2 when k is
+//                odd); dense graphs (2k > N - 1) as complements of sparse ones.
 //   small_world: Watts-Strogatz from the ring, each (i, i+m) rewired with
 //                probability p to (i, j), j uniform among non-neighbours of i.
 //   scale_free:  Barabasi-Albert, m = k/2 per new firm, seeded by K_{m+1}.
