@@ -4,12 +4,20 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <stdexcept>
 
 namespace coopsweep::kernels {
 namespace {
 
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
+// floor(bits * bound / 2^64): a uniform index below `bound` from one 64-bit word.
+// Its bias, at most bound / 2^64, is far below anything a simulation can see,
+// and it keeps one Philox word per draw so a SIMD kernel can reproduce it.
+std::uint64_t scaled_index(std::uint64_t bits, std::uint64_t bound) noexcept {
+  return static_cast<std::uint64_t>((static_cast<uint128>(bits) * bound) >> 64);
+}
+
+Strategy random_strategy(std::uint64_t bits) noexcept { return static_cast<Strategy>(scaled_index(bits, 3)); }
 
 // Initialisation step 3: a uniformly random set of round(f_D N) defectors and a
 // disjoint one of round(f_C N) cooperators, from a partial Fisher-Yates shuffle.
@@ -31,6 +39,80 @@ void assign_strategies(const ModelParams& p, const ReplicateStream& stream, Repl
   s.strategy.assign(static_cast<std::size_t>(n), Strategy::conditional);
   for (FirmIndex i = 0; i < defectors; ++i) s.strategy[s.permutation[i]] = Strategy::defector;
   for (FirmIndex i = defectors; i < chosen; ++i) s.strategy[s.permutation[i]] = Strategy::cooperator;
+}
+
+// Step 6, fermi: every firm with partners in G0 compares itself with one of them
+// at once (synchronous), then every firm mutates with probability mu. The draws
+// of firm i at round t are the words of block (strategy_update, t, i): the
+// partner, the adoption, the mutation and the mutant strategy.
+void fermi_update(const ModelParams& p, const ReplicateStream& stream, std::int64_t t, ReplicateState& s) {
+  const AllianceGraph& g = s.graph;
+  for (FirmIndex i = 0; i < g.firms; ++i) {
+    const auto words = stream.block(Purpose::strategy_update, static_cast<std::uint64_t>(t),
+                                    static_cast<std::uint64_t>(i));
+    Strategy next = s.strategy[i];
+    const FirmIndex degree = g.degree(i);
+    if (degree > 0) {
+      const FirmIndex j = g.target[g.offsets[i] + static_cast<EdgeIndex>(
+                                                      scaled_index(words[0], static_cast<std::uint64_t>(degree)))];
+      const double adopt = 1.0 / (1.0 + std::exp(-p.selection * (s.fitness[j] - s.fitness[i])));
+      if (unit_interval(words[1]) < adopt) next = s.strategy[j];
+    }
+    if (unit_interval(words[2]) < p.mutation) next = random_strategy(words[3]);
+    s.next_strategy[i] = next;
+  }
+  std::swap(s.strategy, s.next_strategy);
+}
+
+// Step 6, death_birth: `births` times in turn, a uniformly chosen firm i is
+// replaced by a newcomer with the strategy of a partner j in G0 chosen with
+// probability proportional to max(0, 1 - w + w P_j). The draws of birth b at
+// round t are the words of block (strategy_update, t, b): the dying firm, the
+// parent, the mutation and the mutant strategy. A firm without partners in G0
+// has no parent to be replaced by and survives.
+void death_birth_update(const ModelParams& p, const ReplicateStream& stream, std::int64_t t, ReplicateState& s) {
+  const AllianceGraph& g = s.graph;
+  for (std::int64_t b = 0; b < p.births; ++b) {
+    const auto words = stream.block(Purpose::strategy_update, static_cast<std::uint64_t>(t),
+                                    static_cast<std::uint64_t>(b));
+    const auto i = static_cast<FirmIndex>(scaled_index(words[0], static_cast<std::uint64_t>(g.firms)));
+    const EdgeIndex first = g.offsets[i];
+    const EdgeIndex last = g.offsets[i + 1];
+    if (first == last) continue;
+    double total = 0.0;
+    for (EdgeIndex e = first; e < last; ++e) {
+      total += std::max(0.0, 1.0 - p.selection + p.selection * s.fitness[g.target[e]]);
+    }
+    const double u = unit_interval(words[1]);
+    FirmIndex parent = g.target[first + static_cast<EdgeIndex>(u * (last - first))];
+    if (total > 0.0) {
+      // Roulette over the partners in G0 order; rounding can leave the target
+      // just past the last partner with fitness, which then takes it.
+      const double target = u * total;
+      double cumulative = 0.0;
+      for (EdgeIndex e = first; e < last; ++e) {
+        const double fitness = std::max(0.0, 1.0 - p.selection + p.selection * s.fitness[g.target[e]]);
+        if (fitness <= 0.0) continue;
+        parent = g.target[e];
+        cumulative += fitness;
+        if (target < cumulative) break;
+      }
+    }
+    Strategy newcomer = s.strategy[parent];
+    if (unit_interval(words[2]) < p.mutation) newcomer = random_strategy(words[3]);
+    s.strategy[i] = newcomer;
+    s.differentiation[i] = 1.0;
+    for (EdgeIndex e = first; e < last; ++e) {
+      s.active[e] = 1;
+      s.active[g.reverse[e]] = 1;
+      s.trust[e] = p.trust_init;
+      s.trust[g.reverse[e]] = p.trust_init;
+    }
+  }
+}
+
+bool fixated(const ReplicateState& s) {
+  return std::all_of(s.strategy.begin(), s.strategy.end(), [&](Strategy x) { return x == s.strategy.front(); });
 }
 
 }  // namespace
@@ -56,40 +138,44 @@ void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, R
   s.window_payoff.assign(n, 0.0);
   s.quality.assign(n, 0.0);
   s.acts.assign(n, 0);
+  s.update_payoff.assign(n, 0.0);
+  s.fitness.assign(n, 0.0);
+  s.next_strategy.assign(n, Strategy::conditional);
   s.trust.assign(edges, p.trust_init);
   s.action.assign(edges, 0);
   s.active.assign(edges, 1);
 }
 
-std::int64_t rounds_to_run(const ModelParams& p, const ReplicateState& s) {
-  if (!p.stop_on_fixation || p.mutation != 0.0) return p.rounds;
-  const bool fixed = std::all_of(s.strategy.begin(), s.strategy.end(),
-                                 [&](Strategy x) { return x == s.strategy.front(); });
-  return fixed ? 1 : p.rounds;
-}
-
 RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s) {
-  if (p.update_rule != UpdateRule::none) {
-    throw std::invalid_argument("simulate_reference: strategy evolution (update_rule != none) is not implemented");
-  }
   initialise_replicate(p, stream, s);
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;
   const EdgeIndex edges = g.directed_edges();
-  const std::int64_t rounds = rounds_to_run(p, s);
-  const std::int64_t window = std::min(p.window, rounds);
-  const std::int64_t first_window_round = rounds - window + 1;
 
   const double s_ = p.scope;
   const double v = cooperation_value(s_);
   const double leak_factor = 1.0 - p.leakage * s_ * s_;
 
+  // Step 7 can end a run before T, so the window (the last min(W, R) rounds)
+  // is only known at the end: then the last W rounds' values are kept in ring
+  // buffers and summed in round order at the end, the same additions as the
+  // running sums of a run of known length.
+  const bool may_stop_early = p.stop_on_fixation && p.mutation == 0.0;
+  const auto window_capacity = static_cast<std::size_t>(std::min(p.window, p.rounds));
+  if (may_stop_early) {
+    s.recent_cooperation.assign(window_capacity, 0.0);
+    s.recent_trust.assign(window_capacity, 0.0);
+    s.recent_payoff.assign(window_capacity * static_cast<std::size_t>(n), 0.0);
+  }
+  const std::int64_t known_window_start = p.rounds - std::min(p.window, p.rounds) + 1;
+
   double cooperation_sum = 0.0;  // over window rounds, of sum_e x_e / E0
   double trust_sum = 0.0;        // over window rounds, of sum_active tau_e / E0
   double payoff_sum = 0.0;       // over window rounds and firms, of pi_i
   std::int64_t breakdown_round = p.rounds + 1;
+  std::int64_t rounds = p.rounds;
 
-  for (std::int64_t t = 1; t <= rounds; ++t) {
+  for (std::int64_t t = 1; t <= p.rounds; ++t) {
     // Step 1: actions.
     for (EdgeIndex e = 0; e < edges; ++e) {
       std::uint8_t x = 0;
@@ -166,19 +252,68 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
       }
     }
 
-    // Round metrics. With E0 = 0 the round's cooperation counts as 0 (MODEL.md).
+    // Round metrics, read after step 5 and before step 6 re-forms alliances.
+    // With E0 = 0 the round's cooperation counts as 0 (MODEL.md).
     const double cooperation_t = edges > 0 ? static_cast<double>(acts_total) / edges : 0.0;
     if (breakdown_round > p.rounds && cooperation_t < 0.05) breakdown_round = t;
-    if (t >= first_window_round) {
+    if (may_stop_early || t >= known_window_start) {
       double active_trust = 0.0;
       for (EdgeIndex e = 0; e < edges; ++e) {
         if (s.active[e]) active_trust += s.trust[e];
       }
-      cooperation_sum += cooperation_t;
-      trust_sum += edges > 0 ? active_trust / edges : 0.0;
+      const double trust_t = edges > 0 ? active_trust / edges : 0.0;
+      if (may_stop_early) {
+        const auto slot = static_cast<std::size_t>(t - 1) % window_capacity;
+        s.recent_cooperation[slot] = cooperation_t;
+        s.recent_trust[slot] = trust_t;
+        std::copy(s.payoff.begin(), s.payoff.end(), s.recent_payoff.begin() + static_cast<std::ptrdiff_t>(slot * n));
+      } else {
+        cooperation_sum += cooperation_t;
+        trust_sum += trust_t;
+        for (FirmIndex i = 0; i < n; ++i) {
+          payoff_sum += s.payoff[i];
+          s.window_payoff[i] += s.payoff[i];
+        }
+      }
+    }
+
+    // Step 6: strategy evolution on the mean payoff of the last u rounds.
+    bool updated = false;
+    if (p.update_rule != UpdateRule::none) {
+      for (FirmIndex i = 0; i < n; ++i) s.update_payoff[i] += s.payoff[i];
+      if (t % p.update_every == 0) {
+        const auto u = static_cast<double>(p.update_every);
+        for (FirmIndex i = 0; i < n; ++i) {
+          s.fitness[i] = s.update_payoff[i] / u;
+          s.update_payoff[i] = 0.0;
+        }
+        if (p.update_rule == UpdateRule::fermi) {
+          fermi_update(p, stream, t, s);
+        } else {
+          death_birth_update(p, stream, t, s);
+        }
+        updated = true;
+      }
+    }
+
+    // Step 7: strategies only change in step 6, so fixation is checked after
+    // round 1 and after each update.
+    if (may_stop_early && (t == 1 || updated) && fixated(s)) {
+      rounds = t;
+      break;
+    }
+  }
+
+  const std::int64_t window = std::min(p.window, rounds);
+  if (may_stop_early) {
+    for (std::int64_t t = rounds - window + 1; t <= rounds; ++t) {
+      const auto slot = static_cast<std::size_t>(t - 1) % window_capacity;
+      cooperation_sum += s.recent_cooperation[slot];
+      trust_sum += s.recent_trust[slot];
+      const double* payoffs = s.recent_payoff.data() + slot * static_cast<std::size_t>(n);
       for (FirmIndex i = 0; i < n; ++i) {
-        payoff_sum += s.payoff[i];
-        s.window_payoff[i] += s.payoff[i];
+        payoff_sum += payoffs[i];
+        s.window_payoff[i] += payoffs[i];
       }
     }
   }

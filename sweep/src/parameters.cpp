@@ -301,12 +301,6 @@ ParameterValue get_parameter(const ModelParams& params, std::string_view name) {
 
 ModelParams resolve_model(ModelParams p) {
   const std::string topology(topology_names[static_cast<std::size_t>(p.topology)]);
-  if (p.update_rule != UpdateRule::none) {
-    throw InputError("parameter 'update_rule' = '" +
-                     std::string(update_rule_names[static_cast<std::size_t>(p.update_rule)]) +
-                     "' is not available in this version of coopsweep (strategy evolution is not "
-                     "implemented yet); allowed: 'none'");
-  }
   if (p.topology == Topology::complete) {
     p.partners = p.firms - 1;  // MODEL.md: complete sets k = N - 1
   } else if (p.partners > p.firms - 1) {

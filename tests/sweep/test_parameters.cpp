@@ -146,10 +146,6 @@ TEST_CASE("resolve_model applies MODEL.md's rules between parameters", "[paramet
     p.cooperators = 0.3;
     CHECK_NOTHROW(sweep::resolve_model(p));
   }
-  SECTION("strategy evolution is refused clearly until implemented") {
-    p.update_rule = kernels::UpdateRule::death_birth;
-    CHECK_THAT(error_of([&] { sweep::resolve_model(p); }), Contains("'update_rule'") && Contains("'none'"));
-  }
   SECTION("sizes beyond the engine's edge limit") {
     p.firms = 1000000;
     p.partners = 999998;

@@ -24,10 +24,17 @@ struct ReplicateState {
   std::vector<double> window_payoff;    // Y_i: pi_i summed over the window
   std::vector<double> quality;          // q_i = a_i d_i at the start of the round
   std::vector<std::int32_t> acts;       // n_i: cooperative acts of i this round
+  std::vector<double> update_payoff;    // pi_i summed since the last strategy update
+  std::vector<double> fitness;          // P_i: mean payoff over the last u rounds
+  std::vector<Strategy> next_strategy;  // fermi's synchronous update
   // Per directed edge.
   std::vector<double> trust;            // tau_e
   std::vector<std::uint8_t> action;     // x_e
   std::vector<std::uint8_t> active;     // alliance of e active
+  // The last min(W, T) rounds, when step 7 may end the run early.
+  std::vector<double> recent_cooperation;
+  std::vector<double> recent_trust;
+  std::vector<double> recent_payoff;    // round-major, firms within a round
   // Scratch for metrics.
   std::vector<double> scratch;
   std::vector<FirmIndex> permutation;
@@ -36,15 +43,10 @@ struct ReplicateState {
 // Builds G0 and the initial state of one replicate (MODEL.md "Initialisation").
 void initialise_replicate(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
 
-// Number of rounds R the run will last. Without strategy evolution strategies
-// never change, so step 7 (stop_on_fixation) either ends the run after round 1
-// or never.
-std::int64_t rounds_to_run(const ModelParams& params, const ReplicateState& state);
-
-// Runs one replicate and returns its metrics. Preconditions: `params` valid per
-// MODEL.md, params.update_rule == UpdateRule::none (strategy evolution is not
-// part of this kernel yet; throws std::invalid_argument otherwise).
-// Thread-safe for distinct `state`.
+// Runs one replicate (every step of MODEL.md's round, strategy evolution and
+// the fixation stop included) and returns its metrics. Precondition: `params`
+// valid per MODEL.md (see coopsweep::sweep::resolve_model). Thread-safe for
+// distinct `state`.
 RunMetrics simulate_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
 
 }  // namespace coopsweep::kernels
