@@ -211,9 +211,12 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
         const double y = s.action[g.reverse[e]];
         acts += s.action[e];
         double edge_value = v * p.benefit * y - s_ * p.cost * x;
-        // The size weight only where synergy arises, so sizes that underflow to 0
-        // (a huge size_spread) cannot turn a zero term into 0/0.
-        if (x * y > 0.0) edge_value += v * p.synergy * 2.0 * s.size[i] / (s.size[i] + s.size[j]);
+        // The size weight only where synergy arises; sizes that underflow to 0
+        // (a huge size_spread) are equal partners, the weight's limit.
+        if (x * y > 0.0) {
+          const double pair_size = s.size[i] + s.size[j];
+          edge_value += v * p.synergy * (pair_size > 0.0 ? 2.0 * s.size[i] / pair_size : 1.0);
+        }
         alliance_value += edge_value;
       }
       const double q = s.quality[i];

@@ -53,33 +53,42 @@ kernels::ModelParams GridDesign::configuration(std::int64_t configuration) const
 }
 
 void GridDesign::validate_all() const {
-  // Every axis value already passed its own domain check in parse_spec, so only
-  // the axes that enter resolve_model's cross-parameter rules need their full
-  // product checked; the other axes stay at their first value.
-  static constexpr std::string_view rule_parameters[] = {"firms",     "partners",    "topology",   "rounds",
-                                                         "window",    "cooperators", "defectors",  "update_rule"};
+  // Every axis value already passed its own domain check in parse_spec, and each
+  // rule of resolve_model ties together parameters of one group only, so a grid
+  // is valid when, for each group, every combination of that group's axes is
+  // (the other axes at their first value). This keeps validation in proportion
+  // to the axes' sizes rather than to the whole grid.
+  static constexpr std::string_view rule_groups[][3] = {
+      {"firms", "partners", "topology"}, {"rounds", "window", ""}, {"cooperators", "defectors", ""}};
+  constexpr std::int64_t max_combinations = 100'000'000;
   std::vector<std::int64_t> strides(axes_.size(), 1);
   for (std::size_t a = axes_.size(); a-- > 1;) {
     strides[a - 1] = strides[a] * static_cast<std::int64_t>(axes_[a].values.size());
   }
-  std::vector<std::size_t> rule_axes;
-  std::int64_t combinations = 1;
-  for (std::size_t a = 0; a < axes_.size(); ++a) {
-    if (std::find(std::begin(rule_parameters), std::end(rule_parameters), axes_[a].name) !=
-        std::end(rule_parameters)) {
-      rule_axes.push_back(a);
-      combinations *= static_cast<std::int64_t>(axes_[a].values.size());
+  for (const auto& group : rule_groups) {
+    std::vector<std::size_t> group_axes;
+    std::int64_t combinations = 1;
+    for (std::size_t a = 0; a < axes_.size(); ++a) {
+      if (std::find(std::begin(group), std::end(group), axes_[a].name) != std::end(group)) {
+        group_axes.push_back(a);
+        combinations *= static_cast<std::int64_t>(axes_[a].values.size());
+        if (combinations > max_combinations) {
+          throw InputError("grid axes " + std::string(group[0]) + ", " + std::string(group[1]) +
+                           (group[2].empty() ? "" : ", " + std::string(group[2])) +
+                           " span more than 10^8 combinations; allowed: at most 10^8");
+        }
+      }
     }
-  }
-  for (std::int64_t k = 0; k < combinations; ++k) {
-    std::int64_t rest = k;
-    std::int64_t configuration_index = 0;
-    for (std::size_t r = rule_axes.size(); r-- > 0;) {
-      const auto size = static_cast<std::int64_t>(axes_[rule_axes[r]].values.size());
-      configuration_index += (rest % size) * strides[rule_axes[r]];
-      rest /= size;
+    for (std::int64_t k = 0; k < combinations; ++k) {
+      std::int64_t rest = k;
+      std::int64_t configuration_index = 0;
+      for (std::size_t r = group_axes.size(); r-- > 0;) {
+        const auto size = static_cast<std::int64_t>(axes_[group_axes[r]].values.size());
+        configuration_index += (rest % size) * strides[group_axes[r]];
+        rest /= size;
+      }
+      configuration(configuration_index);
     }
-    configuration(configuration_index);
   }
 }
 

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 namespace coopsweep::sweep {
 namespace {
@@ -193,17 +192,10 @@ std::string format_value(const ParameterValue& value) {
         } else if constexpr (std::is_same_v<T, double>) {
           if (std::isnan(v)) return "nan";
           if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-          std::ostringstream out;
-          out.precision(17);
-          out << v;
-          // Shortest text that reads back to the same double.
-          for (int precision = 1; precision <= 17; ++precision) {
-            std::ostringstream trial;
-            trial.precision(precision);
-            trial << v;
-            if (std::stod(trial.str()) == v) return trial.str();
-          }
-          return out.str();
+          // The shortest text that reads back to the same double.
+          char text[32];
+          const auto result = std::to_chars(text, text + sizeof text, v);
+          return std::string(text, result.ptr);
         } else {
           return std::to_string(v);
         }

@@ -75,9 +75,9 @@ std::vector<ParameterValue> linspace_axis(const std::string& name, const toml::t
   const double stop = number("stop");
   const toml::node* num_node = range.get("num");
   const auto* num = num_node ? num_node->as_integer() : nullptr;
-  if (num == nullptr || num->get() < 1 || num->get() > 100'000'000) {
+  if (num == nullptr || num->get() < 1 || num->get() > max_axis_values) {
     throw InputError("grid axis '" + name + "' key 'num'" + (num_node ? where(*num_node) : std::string()) +
-                     " is not allowed; allowed: an integer, 1 to 10^8");
+                     " is not allowed; allowed: an integer, 1 to 10^6");
   }
   const std::int64_t count = num->get();
   std::vector<ParameterValue> values;

@@ -392,3 +392,67 @@ TEST_CASE("a replicate is a pure function of its stream", "[reference][determini
   const auto d = simulate_reference(p, ReplicateStream(42, 5, 4), state);
   CHECK(a != d);
 }
+
+TEST_CASE("parameters at the edges of their domains give finite metrics or the NaN MODEL.md defines",
+          "[reference][numerics]") {
+  // Each rate at 0 and at 1, alone, for several topologies and strategy mixes;
+  // then extreme sizes. payoff_gini is NaN exactly when the window payoffs do
+  // not sum above 0, freerider_gap exactly when a group is empty.
+  using Rate = double ModelParams::*;
+  const Rate rates[] = {&ModelParams::rewire,         &ModelParams::scope,       &ModelParams::leakage,
+                        &ModelParams::innovation,     &ModelParams::trust_init,  &ModelParams::trust_threshold,
+                        &ModelParams::trust_gain,     &ModelParams::trust_loss,  &ModelParams::trust_decay,
+                        &ModelParams::exit_threshold, &ModelParams::error,       &ModelParams::mutation,
+                        &ModelParams::defectors,      &ModelParams::cooperators};
+  std::vector<ModelParams> cases;
+  for (const auto rule : {UpdateRule::none, UpdateRule::fermi, UpdateRule::death_birth}) {
+    for (const Rate rate : rates) {
+      for (const double value : {0.0, 1.0}) {
+        ModelParams p;
+        p.topology = Topology::small_world;
+        p.firms = 30;
+        p.rounds = 60;
+        p.window = 20;
+        p.update_rule = rule;
+        p.update_every = 3;
+        p.size_spread = 0.5;
+        p.*rate = value;
+        if (rate == &ModelParams::defectors && value == 1.0) p.cooperators = 0.0;
+        if (rate == &ModelParams::cooperators && value == 1.0) p.defectors = 0.0;
+        cases.push_back(p);
+      }
+    }
+  }
+  for (const double spread : {5.0, 40.0, 1000.0}) {
+    ModelParams p;
+    p.size_spread = spread;
+    p.cooperators = 0.5;
+    p.defectors = 0.2;
+    cases.push_back(p);
+  }
+  ModelParams tiny;
+  tiny.firms = 2;
+  tiny.partners = 1;
+  tiny.rounds = 1;
+  tiny.window = 1;
+  cases.push_back(tiny);
+
+  ReplicateState state;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const auto m = simulate_reference(cases[c], ReplicateStream(5, c, 0), state);
+    INFO("case " << c);
+    for (std::size_t k = 0; k < metric_count; ++k) {
+      const auto metric = static_cast<Metric>(k);
+      INFO("metric " << metric_info[k].name << " = " << m[k]);
+      if (metric == Metric::payoff_gini) {
+        const double total = std::accumulate(state.window_payoff.begin(), state.window_payoff.end(), 0.0);
+        CHECK(std::isnan(m[k]) == !(total > 0.0));
+      } else if (metric == Metric::freerider_gap) {
+        const bool empty_group = at(m, Metric::share_defector) == 0.0 || at(m, Metric::share_defector) == 1.0;
+        CHECK(std::isnan(m[k]) == empty_group);
+      } else {
+        CHECK(std::isfinite(m[k]));
+      }
+    }
+  }
+}

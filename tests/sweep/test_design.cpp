@@ -55,3 +55,24 @@ TEST_CASE("a grid without axes is one configuration", "[design]") {
   CHECK(design.shape().empty());
   CHECK(design.describe(0).empty());
 }
+
+TEST_CASE("each rule is checked over the product of its own axes", "[design]") {
+  const auto bad_window = sweep::parse_spec(R"(
+[grid]
+scope = { start = 0.0, stop = 1.0, num = 50 }
+rounds = [100, 10]
+window = [5, 20]
+)");
+  try {
+    sweep::GridDesign(bad_window).validate_all();
+    FAIL("no error");
+  } catch (const sweep::InputError& error) {
+    CHECK_THAT(std::string(error.what()), Contains("'window' = 20") && Contains("rounds = 10"));
+  }
+  const auto too_many = sweep::parse_spec(R"(
+[grid]
+firms = { start = 1000, stop = 20999, num = 20000 }
+partners = { start = 1, stop = 10000, num = 10000 }
+)");
+  CHECK_THROWS_WITH(sweep::GridDesign(too_many).validate_all(), Contains("10^8"));
+}

@@ -155,6 +155,7 @@ TEST_CASE("resolve_model applies MODEL.md's rules between parameters", "[paramet
 
 TEST_CASE("format_value gives the shortest round-trip text", "[parameters]") {
   CHECK(sweep::format_value(0.1) == "0.1");
+  CHECK(sweep::format_value(1000.0) == "1000");
   CHECK(sweep::format_value(0.06000000000000001) == "0.06000000000000001");
   CHECK(sweep::format_value(std::int64_t{7}) == "7");
   CHECK(sweep::format_value(std::string("ring")) == "'ring'");

@@ -52,5 +52,8 @@ SweepSpec load_spec(const std::filesystem::path& path);
 // The largest replicate count and grid size accepted.
 inline constexpr std::int64_t max_replicates = std::int64_t{1} << 32;
 inline constexpr std::int64_t max_runs = std::int64_t{1} << 48;
+// The most values one { start, stop, num } axis may have; longer designs want
+// sampling rather than a grid.
+inline constexpr std::int64_t max_axis_values = 1'000'000;
 
 }  // namespace coopsweep::sweep
