@@ -16,6 +16,8 @@ packages=(
   pybind11-dev python3-dev
   python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-netcdf4
   python3-pytest python3-matplotlib
+  python3-scipy valgrind          # benchmarks/compare.py (Mann-Whitney U), instructions.sh (callgrind)
+  clang libclang-rt-14-dev        # scripts/fuzz.sh: libFuzzer, and sanitizer builds with clang
 )
 
 missing=()
