@@ -111,6 +111,27 @@ void death_birth_update(const ModelParams& p, const ReplicateStream& stream, std
   }
 }
 
+// Appends round t's values to `series`, emptied first at t = 1.
+void record_round(const ReplicateState& s, std::int64_t t, double cooperation_t, RoundSeries& series) {
+  if (t == 1) {
+    for (auto* values : {&series.cooperation, &series.trust, &series.payoff, &series.alliances}) values->clear();
+  }
+  const EdgeIndex edges = s.graph.directed_edges();
+  double active_trust = 0.0;
+  std::int64_t active_edges = 0;
+  for (EdgeIndex e = 0; e < edges; ++e) {
+    if (s.active[e]) {
+      active_trust += s.trust[e];
+      ++active_edges;
+    }
+  }
+  const double payoff_total = std::accumulate(s.payoff.begin(), s.payoff.end(), 0.0);
+  series.cooperation.push_back(cooperation_t);
+  series.trust.push_back(edges > 0 ? active_trust / edges : 0.0);
+  series.payoff.push_back(payoff_total / static_cast<double>(s.payoff.size()));
+  series.alliances.push_back(edges > 0 ? static_cast<double>(active_edges) / edges : 1.0);
+}
+
 bool fixated(const ReplicateState& s) {
   return std::all_of(s.strategy.begin(), s.strategy.end(), [&](Strategy x) { return x == s.strategy.front(); });
 }
@@ -146,7 +167,8 @@ void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, R
   s.active.assign(edges, 1);
 }
 
-RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s) {
+RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s,
+                              RoundSeries* series) {
   initialise_replicate(p, stream, s);
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;
@@ -259,6 +281,7 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
     // With E0 = 0 the round's cooperation counts as 0 (MODEL.md).
     const double cooperation_t = edges > 0 ? static_cast<double>(acts_total) / edges : 0.0;
     if (breakdown_round > p.rounds && cooperation_t < 0.05) breakdown_round = t;
+    if (series != nullptr) record_round(s, t, cooperation_t, *series);
     if (may_stop_early || t >= known_window_start) {
       double active_trust = 0.0;
       for (EdgeIndex e = 0; e < edges; ++e) {

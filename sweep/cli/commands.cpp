@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include <coopsweep/io/file_info.hpp>
+#include <coopsweep/io/journal.hpp>
 #include <coopsweep/io/results_file.hpp>
 #include <coopsweep/sweep/design.hpp>
 #include <coopsweep/sweep/parameters.hpp>
@@ -10,6 +12,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -17,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace coopsweep::cli {
@@ -49,20 +53,26 @@ std::string shortest(double x) {
 }
 
 // Where the results go, checked before anything runs: an existing file (or a
-// partial one from an interrupted run) is only replaced with --force.
+// partial one from an interrupted run) is only replaced with --force, or
+// continued with --resume.
 fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec) {
+  if (args.resume && args.force) {
+    throw sweep::InputError("--resume and --force exclude each other; allowed: --resume to continue an "
+                            "interrupted run, or --force to start over");
+  }
   std::string chosen = args.output.empty() ? spec.output_path : args.output;
   if (chosen.empty()) {
     chosen = fs::path(args.spec).stem().string() + ".h5";
   }
   const fs::path path(chosen);
-  const fs::path partial = path.string() + ".partial";
-  if (fs::exists(path) && !args.force) {
+  const fs::path partial = io::partial_path_of(path);
+  if (!args.resume && fs::exists(path) && !args.force) {
     throw sweep::InputError("output file '" + path.string() + "' exists; allowed: a new path, or --force to overwrite it");
   }
-  if (fs::exists(partial) && !args.force) {
+  if (!args.resume && fs::exists(partial) && !args.force) {
     throw sweep::InputError("partial file '" + partial.string() +
-                            "' from an interrupted run exists; allowed: --force to discard it");
+                            "' from an interrupted run exists; allowed: --resume to continue it, or --force to "
+                            "discard it");
   }
   const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(directory)) {
@@ -72,6 +82,57 @@ fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec) {
     throw sweep::InputError("output directory '" + directory.string() + "' is not writable");
   }
   return path;
+}
+
+// "52.1 kB", "1.23 GB": decimal units, three significant digits.
+std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  std::size_t u = 0;
+  while (bytes >= 1000.0 && u + 1 < std::size(units)) {
+    bytes /= 1000.0;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.3g %s", bytes, units[u]);
+  return text;
+}
+
+std::string format_seconds(double seconds) {
+  if (seconds >= 60.0) return sweep::ProgressLine::format_duration(seconds);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2g s", seconds);
+  return text;
+}
+
+int dry_run(const RunArgs& args, const sweep::SweepSpec& spec, const fs::path& path, const sweep::ExecutionOptions& options) {
+  std::int64_t runs_done = 0;
+  if (args.resume) {
+    const io::JournalState journal = io::read_journal(io::journal_path_of(path));
+    if (journal.valid && journal.ready) runs_done = journal.runs_done;
+  }
+  const sweep::SweepEstimate estimate = sweep::estimate_sweep(spec, options, runs_done);
+  const sweep::GridDesign design(spec);
+  std::printf("dry run of %s: %lld configurations x %lld replicates = %lld runs", args.spec.c_str(),
+              static_cast<long long>(estimate.configurations), static_cast<long long>(design.replicates()),
+              static_cast<long long>(estimate.runs));
+  if (runs_done > 0) {
+    std::printf(" (%lld done in '%s', %lld left)", static_cast<long long>(runs_done),
+                io::partial_path_of(path).string().c_str(), static_cast<long long>(estimate.runs_left));
+  }
+  std::printf("\ntime: about %s on %d threads (calibrated on %lld runs in %s)\n", format_seconds(estimate.seconds).c_str(),
+              options.threads, static_cast<long long>(estimate.calibration_runs),
+              format_seconds(estimate.calibration_seconds).c_str());
+  std::printf("file: about %s when finished ('%s'); %s uncompressed while running ('%s')\n",
+              format_bytes(static_cast<double>(estimate.file_bytes)).c_str(), path.string().c_str(),
+              format_bytes(static_cast<double>(estimate.partial_bytes)).c_str(),
+              io::partial_path_of(path).string().c_str());
+  if (estimate.series_bytes > 0) {
+    std::printf("time series: %s of the uncompressed size (%zu series x %lld rounds per run)\n",
+                format_bytes(static_cast<double>(estimate.series_bytes)).c_str(), sweep::series_names.size(),
+                static_cast<long long>(sweep::series_length(spec)));
+  }
+  std::printf("nothing was run or written\n");
+  return exit_ok;
 }
 
 void print_report(const sweep::SweepReport& report, const sweep::GridDesign& design, const fs::path& path,
@@ -109,6 +170,7 @@ int run_command(const RunArgs& args) {
   } catch (const sweep::InputError& error) {
     return bad_input(error.what());
   }
+  if (const auto warning = sweep::series_warning(spec)) std::cerr << "coopsweep: warning: " << *warning << "\n";
 
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
   // The process-wide limit is main's to set (library code only takes a count);
@@ -122,23 +184,59 @@ int run_command(const RunArgs& args) {
   options.stop = &stop_requested;
   if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
   install_stop_handlers();
+  if (args.dry_run) {
+    try {
+      return dry_run(args, spec, path, options);
+    } catch (const sweep::InputError& error) {
+      return bad_input(error.what());
+    } catch (const sweep::Interrupted&) {
+      return exit_interrupted;
+    } catch (const std::exception& error) {
+      std::cerr << "coopsweep: error: " << error.what() << "\n";
+      return exit_failure;
+    }
+  }
 
+  sweep::StoreOptions store;
+  store.overwrite = args.force;
+  store.resume = args.resume;
+  store.checkpoint_interval = args.checkpoint_interval;
+  store.on_resume = [&](std::int64_t done, std::int64_t total) {
+    progress.set_baseline(done);
+    if (!args.quiet) {
+      std::cerr << "coopsweep: resuming '" << io::partial_path_of(path).string() << "' after " << done << " of "
+                << total << " runs\n";
+    }
+  };
+  const auto resume_hint = [&] {
+    return "coopsweep run " + args.spec + " -o " + path.string() + " --resume";
+  };
   try {
-    const auto report = sweep::write_sweep(spec, path, args.force, options);
+    const auto report = sweep::write_sweep(spec, path, store, options);
     progress.finish();
+    if (report.already_complete) {
+      if (!args.quiet) std::printf("coopsweep: '%s' is already complete; nothing to resume\n", path.string().c_str());
+      return exit_ok;
+    }
     if (!args.quiet) print_report(report, sweep::GridDesign(spec), path, threads);
     return exit_ok;
   } catch (const sweep::Interrupted& error) {
     progress.finish();
-    std::cerr << "coopsweep: interrupted (" << error.what() << "); finished runs are in '" << path.string()
-              << ".partial', marked incomplete\n";
+    std::cerr << "coopsweep: interrupted (" << error.what() << "); finished runs are in '"
+              << io::partial_path_of(path).string() << "', marked incomplete; continue with: " << resume_hint()
+              << "\n";
     return exit_interrupted;
   } catch (const sweep::InputError& error) {
     progress.finish();
     return bad_input(error.what());
   } catch (const std::exception& error) {
     progress.finish();
-    std::cerr << "coopsweep: error: " << error.what() << "\n";
+    std::cerr << "coopsweep: error: " << error.what();
+    if (fs::exists(io::journal_path_of(path)) && fs::exists(io::partial_path_of(path))) {
+      std::cerr << "; finished runs are kept in '" << io::partial_path_of(path).string()
+                << "'; continue with: " << resume_hint();
+    }
+    std::cerr << "\n";
     return exit_failure;
   }
 }
@@ -227,6 +325,145 @@ int parameters_command() {
   std::printf("\nmetrics (one value per replicate, plus <metric>_mean and <metric>_std over replicates):\n");
   for (const auto& info : metric_info) {
     std::printf("  %-18s %s\n", std::string(info.name).c_str(), std::string(info.long_name).c_str());
+  }
+  return exit_ok;
+}
+
+namespace {
+
+std::string join_dims(const std::vector<std::string>& dims) {
+  std::string text;
+  for (const auto& dim : dims) text += (text.empty() ? "" : " x ") + (dim.empty() ? std::string("?") : dim);
+  return text;
+}
+
+// Attributes that tell how a file was made, in the order inspect shows them.
+constexpr std::string_view provenance_names[] = {
+    "engine_version", "model_version", "git_commit", "build_type", "compiler", "host_name", "threads",
+    "processes", "start_time", "end_time", "wall_time_seconds", "sessions", "seed", "replicates",
+    "timeseries", "grid_axes", "summary_std_ddof"};
+
+}  // namespace
+
+int inspect_command(const std::string& argument) {
+  fs::path file(argument);
+  std::string note;
+  if (!fs::exists(file) && fs::exists(io::partial_path_of(file))) {
+    file = io::partial_path_of(file);
+    note = " (no '" + argument + "' yet)";
+  }
+  io::FileInfo info;
+  try {
+    info = io::read_file_info(file);
+  } catch (const io::ResultsFileError& error) {
+    return bad_input(error.what());
+  }
+  const auto attribute = [&](std::string_view name) -> const io::AttributeValue* {
+    for (const auto& a : info.attributes) {
+      if (a.name == name) return &a.value;
+    }
+    return nullptr;
+  };
+
+  // Runs: the size of the first variable laid out over `replicate`.
+  std::int64_t runs = -1;
+  std::int64_t replicates = 1;
+  for (const auto& variable : info.variables) {
+    if (!variable.dims.empty() && variable.dims.back() == "replicate") {
+      runs = 1;
+      for (std::int64_t size : variable.shape) runs *= size;
+      replicates = variable.shape.back();
+      break;
+    }
+  }
+
+  std::printf("file: %s%s\n", file.string().c_str(), note.c_str());
+  const fs::path journal_path = file.string().ends_with(".partial") ? fs::path(file.string() + ".journal")
+                                                                      : io::journal_path_of(file);
+  if (info.completed) {
+    std::printf("status: complete (completed = 1)");
+    if (runs >= 0) {
+      std::printf(": %lld runs, %lld configurations", static_cast<long long>(runs),
+                  static_cast<long long>(runs / std::max<std::int64_t>(replicates, 1)));
+    }
+    std::printf("\n");
+  } else {
+    std::printf("status: incomplete (completed = 0)");
+    const io::JournalState journal = io::read_journal(journal_path);
+    if (journal.valid && journal.ready) {
+      const double share = journal.runs > 0 ? 100.0 * static_cast<double>(journal.runs_done) / static_cast<double>(journal.runs) : 100.0;
+      std::printf(": %lld of %lld runs stored (%.1f%%), %lld of %lld configurations\n",
+                  static_cast<long long>(journal.runs_done), static_cast<long long>(journal.runs), share,
+                  static_cast<long long>(journal.runs_done / std::max<std::int64_t>(replicates, 1)),
+                  static_cast<long long>(journal.configurations));
+      std::printf("progress: from the journal '%s', %zu session%s%s\n", journal_path.string().c_str(),
+                  journal.sessions.size(), journal.sessions.size() == 1 ? "" : "s",
+                  io::journal_locked(journal_path) ? "; a sweep is writing it now" : "");
+      for (const auto& session : journal.sessions) {
+        std::printf("  %s %s: runs %lld to %lld\n", session.started.c_str(), session.note.c_str(),
+                    static_cast<long long>(session.first_run), static_cast<long long>(session.runs_done));
+      }
+      std::printf("  runs after the last of these read as NaN or may be partly written; "
+                  "`coopsweep run SPEC -o PATH --resume` continues the sweep\n");
+    } else {
+      std::printf("; no journal '%s' records which runs are stored (unwritten runs read as NaN)\n",
+                  journal_path.string().c_str());
+    }
+  }
+
+  std::string dims;
+  for (const auto& dimension : info.dimensions) {
+    dims += (dims.empty() ? "" : ", ") + dimension.name + " = " + std::to_string(dimension.size);
+  }
+  std::printf("dimensions: %s\n", dims.c_str());
+  // Variables grouped by their dimensions; a metric's _mean and _std are named once for all.
+  const auto has_variable = [&](const std::string& name) {
+    return std::any_of(info.variables.begin(), info.variables.end(),
+                       [&](const io::VariableInfo& v) { return v.name == name; });
+  };
+  std::string group;
+  for (const auto& variable : info.variables) {
+    const bool summarized = has_variable(variable.name + "_mean") && has_variable(variable.name + "_std");
+    if ((variable.name.ends_with("_mean") && has_variable(variable.name.substr(0, variable.name.size() - 5))) ||
+        (variable.name.ends_with("_std") && has_variable(variable.name.substr(0, variable.name.size() - 4)))) {
+      continue;
+    }
+    const std::string heading =
+        "variables (" + join_dims(variable.dims) + ")" +
+        (summarized ? ", each with <name>_mean and <name>_std over replicates" : "") + ":";
+    if (heading != group) {
+      std::printf("%s\n", heading.c_str());
+      group = heading;
+    }
+    std::string description = variable.long_name;
+    if (!variable.units.empty()) description += " [" + variable.units + "]";
+    std::printf("  %-22s %s\n", variable.name.c_str(), description.c_str());
+  }
+
+  std::printf("provenance:\n");
+  for (const auto name : provenance_names) {
+    if (const auto* value = attribute(name)) {
+      std::printf("  %-18s %s\n", std::string(name).c_str(), io::attribute_text(*value).c_str());
+    }
+  }
+  if (const auto* history = attribute("history")) {
+    std::printf("history:\n");
+    std::istringstream lines(io::attribute_text(*history));
+    for (std::string line; std::getline(lines, line);) std::printf("  %s\n", line.c_str());
+  }
+  std::string parameters;
+  for (const auto& parameter : sweep::parameter_table()) {
+    if (const auto* value = attribute(parameter.name)) {
+      parameters += (parameters.empty() ? "" : ", ") + std::string(parameter.name) + " = " +
+                    io::attribute_text(*value);
+    }
+  }
+  if (!parameters.empty()) std::printf("parameters (not swept): %s\n", parameters.c_str());
+  if (const auto* spec = attribute("spec")) {
+    const auto* source = attribute("spec_source");
+    std::printf("spec%s:\n", source ? (" (" + io::attribute_text(*source) + ")").c_str() : "");
+    std::istringstream lines(io::attribute_text(*spec));
+    for (std::string line; std::getline(lines, line);) std::printf("  | %s\n", line.c_str());
   }
   return exit_ok;
 }

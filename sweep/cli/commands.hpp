@@ -20,6 +20,9 @@ struct RunArgs {
   std::int64_t block_size = 0;
   bool force = false;
   bool quiet = false;
+  bool resume = false;               // continue OUTPUT.partial
+  bool dry_run = false;              // estimate, write nothing
+  double checkpoint_interval = 1.0;  // seconds between checkpoints
 };
 
 struct SimulateArgs {
@@ -35,5 +38,6 @@ int run_command(const RunArgs& args);
 int validate_command(const std::string& spec_path);
 int simulate_command(const SimulateArgs& args);
 int parameters_command();
+int inspect_command(const std::string& path);
 
 }  // namespace coopsweep::cli

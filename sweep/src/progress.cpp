@@ -45,7 +45,7 @@ void ProgressLine::update(std::int64_t done, std::int64_t total) {
   const std::chrono::duration<double> elapsed = now - started_;
   if (elapsed < delay_ || (drawn_ && now - last_print_ < interval_ && done < total)) return;
   last_print_ = now;
-  const double rate = static_cast<double>(done) / elapsed.count();
+  const double rate = static_cast<double>(done - baseline_) / elapsed.count();
   const double left = rate > 0 ? static_cast<double>(total - done) / rate : NAN;
   char line[160];
   std::snprintf(line, sizeof line, "%lld/%lld runs (%.1f%%)  %s runs/s  elapsed %s  left %s",

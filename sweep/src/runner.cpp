@@ -2,6 +2,7 @@
 
 #include <coopsweep/io/results_file.hpp>
 #include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/sweep/provenance.hpp>
 #include <coopsweep/version.hpp>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
@@ -10,8 +11,11 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <mutex>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <iterator>
 #include <limits>
 
 namespace coopsweep::sweep {
@@ -46,21 +50,64 @@ std::int64_t choose_block_size(std::int64_t requested, std::int64_t total_runs, 
 struct Block {
   std::int64_t first = 0;
   std::vector<RunMetrics> runs;
+  // With series: variable-major as io::ResultsFile::write_series takes them,
+  // NaN after the rounds a run ran.
+  std::vector<double> series;
 };
 
-// The shared engine of run_design and simulate: `params_of(configuration)`
-// gives a configuration's resolved parameters.
-template <typename ParamsOf>
+struct Worker {
+  kernels::ReplicateState state;
+  kernels::RoundSeries series;
+};
+
+// Copies a run's round values into slot `i` of a block's series buffer.
+void store_series(const kernels::RoundSeries& from, std::size_t i, std::size_t count, std::size_t length,
+                  std::vector<double>& to) {
+  const std::vector<double>* variables[] = {&from.cooperation, &from.trust, &from.payoff, &from.alliances};
+  for (std::size_t v = 0; v < std::size(variables); ++v) {
+    const std::vector<double>& values = *variables[v];
+    std::copy_n(values.begin(), std::min(values.size(), length), to.begin() + static_cast<std::ptrdiff_t>((v * count + i) * length));
+  }
+}
+
+#if defined(__SANITIZE_THREAD__)
+// Debian's oneTBB is not built with ThreadSanitizer, so TSan cannot see the
+// pipeline's own hand-offs of tokens between stages and threads and reports
+// them as races. In TSan builds only, every stage crosses this mutex on entry
+// and exit, which makes those (already ordered) hand-offs visible; real races
+// in the stages' bodies are still reported.
+class StageBoundary {
+ public:
+  void cross() { const std::lock_guard<std::mutex> lock(mutex_); }
+
+ private:
+  std::mutex mutex_;
+};
+#else
+class StageBoundary {
+ public:
+  void cross() noexcept {}
+};
+#endif
+
+// The shared engine of run_design, simulate, write_sweep and estimate_sweep:
+// runs [first_run, configurations * replicates) of configurations
+// first_configuration..., `params_of(configuration)` giving a configuration's
+// resolved parameters, and hands each block to `consume` in run order.
+template <typename ParamsOf, typename Consume>
 void run_blocks(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
-                std::uint64_t seed, const ParamsOf& params_of, double mean_run_work,
-                const ExecutionOptions& options, const BlockConsumer& consume) {
+                std::int64_t first_run, std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of,
+                double mean_run_work, const ExecutionOptions& options, const Consume& consume) {
   const int threads = resolve_threads(options.threads);
   const std::int64_t total = configurations * replicates;
-  const std::int64_t block_size = choose_block_size(options.block_size, total, mean_run_work, threads);
-  tbb::enumerable_thread_specific<kernels::ReplicateState> states;
-  std::int64_t next = 0;
-  std::int64_t done = 0;
+  const std::int64_t block_size =
+      choose_block_size(options.block_size, total - first_run, mean_run_work, threads);
+  tbb::enumerable_thread_specific<Worker> workers;
+  std::int64_t next = first_run;
+  std::int64_t done = first_run;
   bool stopped = false;
+  const auto length = static_cast<std::size_t>(series_length);
+  StageBoundary boundary;
 
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -68,6 +115,7 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
         static_cast<std::size_t>(2 * threads + 2),
         tbb::make_filter<void, Block>(tbb::filter_mode::serial_in_order,
                                       [&](tbb::flow_control& control) {
+                                        boundary.cross();
                                         if (next >= total ||
                                             (options.stop && options.stop->load(std::memory_order_relaxed))) {
                                           stopped = next < total;
@@ -79,15 +127,22 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                                         block.runs.resize(static_cast<std::size_t>(
                                             std::min(block_size, total - next)));
                                         next += static_cast<std::int64_t>(block.runs.size());
+                                        boundary.cross();
                                         return block;
                                       }) &
             tbb::make_filter<Block, Block>(
                 tbb::filter_mode::parallel,
                 [&](Block block) {
-                  kernels::ReplicateState& state = states.local();
+                  boundary.cross();
+                  Worker& worker = workers.local();
+                  const std::size_t count = block.runs.size();
+                  if (length > 0) {
+                    block.series.assign(series_names.size() * count * length,
+                                        std::numeric_limits<double>::quiet_NaN());
+                  }
                   std::int64_t cached_configuration = -1;
                   kernels::ModelParams params;
-                  for (std::size_t i = 0; i < block.runs.size(); ++i) {
+                  for (std::size_t i = 0; i < count; ++i) {
                     const std::int64_t run = block.first + static_cast<std::int64_t>(i);
                     const std::int64_t configuration = first_configuration + run / replicates;
                     if (configuration != cached_configuration) {
@@ -96,26 +151,32 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                     }
                     const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
                                                           static_cast<std::uint64_t>(run % replicates));
-                    block.runs[i] = kernels::simulate_reference(params, stream, state);
+                    block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
+                                                                length > 0 ? &worker.series : nullptr);
+                    if (length > 0) store_series(worker.series, i, count, length, block.series);
                   }
+                  boundary.cross();
                   return block;
                 }) &
             tbb::make_filter<Block, void>(tbb::filter_mode::serial_in_order, [&](Block block) {
-              consume(block.first, block.runs);
+              boundary.cross();
+              consume(static_cast<const Block&>(block));
               done += static_cast<std::int64_t>(block.runs.size());
               if (options.on_progress) options.on_progress(done, total);
+              boundary.cross();
             }));
   });
+  boundary.cross();
   if (stopped) {
     throw Interrupted("stopped after " + std::to_string(done) + " of " + std::to_string(total) + " runs");
   }
 }
 
-double mean_design_work(const GridDesign& design) {
+double mean_design_work(const GridDesign& design, std::int64_t max_samples = 64) {
   // Sample up to 64 configurations evenly: enough to see the grid's spread of
   // sizes without resolving millions of them.
   const std::int64_t count = design.configuration_count();
-  const std::int64_t samples = std::min<std::int64_t>(count, 64);
+  const std::int64_t samples = std::min<std::int64_t>(count, max_samples);
   double sum = 0.0;
   for (std::int64_t k = 0; k < samples; ++k) sum += run_work(design.configuration(k * count / samples));
   return sum / static_cast<double>(samples);
@@ -151,7 +212,23 @@ io::AxisValues axis_values(const GridAxis& axis) {
   return std::vector<double>{};
 }
 
-io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design) {
+// What a session knows of itself when it opens the file.
+struct Session {
+  int threads = 1;
+  int processes = 1;
+  std::string started;  // UTC
+};
+
+// The one line that describes a session in the journal and the `history` attribute.
+std::string session_note(const Session& session) {
+  const BuildInfo build = build_info();
+  return "coopsweep " + std::string(engine_version) + " (commit " + std::string(build.git_commit) + ", " +
+         std::string(build.build_type) + ", " + std::string(build.compiler) + ") on " + host_name() + ", " +
+         std::to_string(session.threads) + (session.threads == 1 ? " thread, " : " threads, ") +
+         std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes");
+}
+
+io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design, const Session& session) {
   io::ResultsLayout layout;
   for (const auto& axis : design.axes()) {
     const ParameterInfo& info = find_parameter(axis.name);
@@ -161,10 +238,33 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   for (const auto& info : kernels::metric_info) {
     layout.metrics.push_back({std::string(info.name), std::string(info.long_name), std::string(info.units)});
   }
+  layout.series_length = series_length(spec);
+  if (layout.series_length > 0) {
+    // Same order as series_names and kernels::RoundSeries.
+    const std::pair<kernels::Metric, const char*> series[] = {
+        {kernels::Metric::cooperation, "share of directed alliance edges with a cooperative act in the round"},
+        {kernels::Metric::trust, "trust summed over edges of active alliances per edge of G0, after the round"},
+        {kernels::Metric::payoff, "payoff per firm in the round"},
+        {kernels::Metric::alliances, "share of the alliances of G0 active after the round"}};
+    for (std::size_t v = 0; v < series_names.size(); ++v) {
+      const auto& info = kernels::metric_info[static_cast<std::size_t>(series[v].first)];
+      layout.series.push_back({std::string(series_names[v]), series[v].second, std::string(info.units)});
+    }
+  }
+  // Attributes that identify the results (compared when a run is resumed),
+  // then those that tell how they were made (provenance = true, not compared).
   auto& attributes = layout.attributes;
+  const BuildInfo build = build_info();
   attributes.push_back({"title", std::string("coopsweep parameter sweep")});
-  attributes.push_back({"spec", spec.text});
-  attributes.push_back({"spec_source", spec.source});
+  attributes.push_back({"spec", spec.text, true});
+  attributes.push_back({"spec_source", spec.source, true});
+  attributes.push_back({"git_commit", std::string(build.git_commit), true});
+  attributes.push_back({"build_type", std::string(build.build_type), true});
+  attributes.push_back({"compiler", std::string(build.compiler), true});
+  attributes.push_back({"host_name", host_name(), true});
+  attributes.push_back({"threads", std::int64_t{session.threads}, true});
+  attributes.push_back({"processes", std::int64_t{session.processes}, true});
+  attributes.push_back({"start_time", session.started, true});
   attributes.push_back({"seed", static_cast<std::int64_t>(spec.seed)});
   attributes.push_back({"replicates", spec.replicates});
   attributes.push_back({"model_version", static_cast<std::int64_t>(model_version)});
@@ -211,7 +311,44 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
         value);
   }
   attributes.push_back({"grid_axes", swept});
+  attributes.push_back({"timeseries", std::int64_t{spec.timeseries ? 1 : 0}});
   return layout;
+}
+
+// Item i of `count` from metric-major values (as the results file reads them).
+RunMetrics row_of(const std::vector<double>& metric_major, std::int64_t count, std::int64_t i) {
+  RunMetrics row{};
+  for (std::size_t m = 0; m < metric_count; ++m) {
+    row[m] = metric_major[m * static_cast<std::size_t>(count) + static_cast<std::size_t>(i)];
+  }
+  return row;
+}
+
+// The attributes only a finished file has, from the journal's sessions.
+std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> sessions, double this_session_seconds,
+                                            std::int64_t runs) {
+  double seconds = 0.0;
+  std::string history;
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    const io::JournalSession& session = sessions[i];
+    const bool last = i + 1 == sessions.size();
+    const double session_seconds = last ? this_session_seconds : session.seconds;
+    const std::int64_t runs_done = last ? runs : session.runs_done;
+    seconds += session_seconds;
+    char took[32];
+    std::snprintf(took, sizeof took, "%.3f", session_seconds);
+    history += (history.empty() ? "" : "\n") + session.started + " " + session.note + ": runs " +
+               std::to_string(session.first_run) + " to " + std::to_string(runs_done) + " of " + std::to_string(runs) +
+               " in " + took + " s";
+  }
+  return {
+      {"start_time", sessions.empty() ? io::utc_now() : sessions.front().started, true},
+      {"end_time", io::utc_now(), true},
+      // Seconds spent running, summed over sessions (a killed session counts up to its last checkpoint).
+      {"wall_time_seconds", seconds, true},
+      {"sessions", static_cast<std::int64_t>(sessions.size()), true},
+      {"history", history, true},
+  };
 }
 
 }  // namespace
@@ -220,19 +357,18 @@ void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOpt
                 const BlockConsumer& consume) {
   design.validate_all();
   run_blocks(
-      0, design.configuration_count(), design.replicates(), seed,
+      0, design.configuration_count(), design.replicates(), 0, 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-      options, consume);
+      options, [&](const Block& block) { consume(block.first, block.runs); });
 }
 
 std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed, std::int64_t replicates,
                                  std::int64_t configuration, const ExecutionOptions& options) {
   std::vector<RunMetrics> out(static_cast<std::size_t>(replicates));
-  run_blocks(
-      configuration, 1, replicates, seed, [&](std::int64_t) { return params; }, run_work(params), options,
-      [&](std::int64_t first, std::span<const RunMetrics> runs) {
-        std::copy(runs.begin(), runs.end(), out.begin() + first);
-      });
+  run_blocks(configuration, 1, replicates, 0, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
+             options, [&](const Block& block) {
+               std::copy(block.runs.begin(), block.runs.end(), out.begin() + block.first);
+             });
   return out;
 }
 
@@ -259,12 +395,66 @@ void summarize_replicates(std::span<const RunMetrics> replicates, std::span<doub
   }
 }
 
+std::int64_t series_length(const SweepSpec& spec) {
+  if (!spec.timeseries) return 0;
+  std::int64_t rounds = spec.model.rounds;
+  for (const auto& axis : spec.axes) {
+    if (axis.name != "rounds") continue;
+    rounds = 0;
+    for (const auto& value : axis.values) rounds = std::max(rounds, std::get<std::int64_t>(value));
+  }
+  return rounds;
+}
+
+std::int64_t series_bytes(const SweepSpec& spec) {
+  std::int64_t runs = spec.replicates;
+  for (const auto& axis : spec.axes) runs *= static_cast<std::int64_t>(axis.values.size());
+  return runs * series_length(spec) * static_cast<std::int64_t>(series_names.size() * sizeof(double));
+}
+
+std::optional<std::string> series_warning(const SweepSpec& spec) {
+  const double bytes = static_cast<double>(series_bytes(spec));
+  if (bytes <= spec.timeseries_limit_gb * 1e9) return std::nullopt;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "the time series ([output] timeseries = true) will take about %.3g GB uncompressed "
+                "(%zu series x %lld rounds per run), more than [output] timeseries_limit_gb = %g",
+                bytes / 1e9, series_names.size(), static_cast<long long>(series_length(spec)),
+                spec.timeseries_limit_gb);
+  return std::string(text);
+}
+
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, bool overwrite,
+                        const ExecutionOptions& options) {
+  StoreOptions store;
+  store.overwrite = overwrite;
+  return write_sweep(spec, path, store, options);
+}
+
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
                         const ExecutionOptions& options) {
   const GridDesign design(spec);
   design.validate_all();
   const auto started = std::chrono::steady_clock::now();
-  io::ResultsFile file = io::ResultsFile::create(path, results_layout(spec, design), overwrite);
+  Session session;
+  session.threads = resolve_threads(options.threads);
+  session.processes = store.processes;
+  session.started = io::utc_now();
+  const io::ResultsLayout layout = results_layout(spec, design, session);
+  io::OpenOptions open;
+  open.overwrite = store.overwrite;
+  open.resume = store.resume;
+  open.session = session_note(session);
+  io::ResultsFile file = [&] {
+    // Refusals are bad input (exit status 2), made before anything changed.
+    try {
+      return io::ResultsFile::open(path, layout, open);
+    } catch (const io::ResumeMismatch& error) {
+      throw InputError(error.what());
+    } catch (const io::FileBusy& error) {
+      throw InputError(error.what());
+    }
+  }();
 
   SweepReport report;
   report.configurations = design.configuration_count();
@@ -273,59 +463,174 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   report.max_mean.fill(-std::numeric_limits<double>::infinity());
   report.argmin.fill(-1);
   report.argmax.fill(-1);
+  const auto note_means = [&](std::int64_t configuration, std::span<const double> mu) {
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      if (mu[m] < report.min_mean[m]) report.min_mean[m] = mu[m], report.argmin[m] = configuration;
+      if (mu[m] > report.max_mean[m]) report.max_mean[m] = mu[m], report.argmax[m] = configuration;
+    }
+  };
+  if (file.complete()) {
+    report.already_complete = true;
+    report.resumed_runs = report.runs;
+    return report;
+  }
 
   const std::int64_t replicates = design.replicates();
+  const std::int64_t resumed = file.committed_runs();
+  report.resumed_runs = resumed;
   std::vector<RunMetrics> current;  // replicates of the configuration in progress
   current.reserve(static_cast<std::size_t>(std::min<std::int64_t>(replicates, 1 << 16)));
+  std::int64_t next_configuration = resumed / replicates;
+  if (resumed > 0) {
+    if (store.on_resume) store.on_resume(resumed, report.runs);
+    // The summary report covers the configurations finished before, read back in slabs.
+    constexpr std::int64_t slab = 1 << 16;
+    for (std::int64_t first = 0; first < next_configuration; first += slab) {
+      const std::int64_t count = std::min(slab, next_configuration - first);
+      const std::vector<double> means = file.read_means(first, count);
+      for (std::int64_t c = 0; c < count; ++c) note_means(first + c, row_of(means, count, c));
+    }
+    // The replicates already stored of the configuration the resume continues.
+    const std::int64_t first_replicate = next_configuration * replicates;
+    const std::int64_t stored = resumed - first_replicate;
+    const std::vector<double> values = file.read_runs(first_replicate, stored);
+    for (std::int64_t r = 0; r < stored; ++r) current.push_back(row_of(values, stored, r));
+  }
+
   std::vector<double> columns;                    // a block's runs, metric-major
   std::vector<double> means, stds;                // finished configurations, metric-major
   std::vector<std::array<double, metric_count>> pending_mean, pending_std;
-  std::int64_t next_configuration = 0;
+  std::int64_t written = resumed;                 // runs (and their summaries) written so far
+  auto last_checkpoint = std::chrono::steady_clock::now();
 
-  run_blocks(
-      0, design.configuration_count(), replicates, spec.seed,
-      [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-      options, [&](std::int64_t first_run, std::span<const RunMetrics> runs) {
-        const auto count = runs.size();
-        columns.resize(count * metric_count);
-        for (std::size_t i = 0; i < count; ++i) {
-          for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
-        }
-        file.write_runs(first_run, static_cast<std::int64_t>(count), columns);
+  try {
+    run_blocks(
+        0, design.configuration_count(), replicates, resumed, layout.series_length, spec.seed,
+        [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
+        options, [&](const Block& block) {
+          const std::int64_t first_run = block.first;
+          const std::span<const RunMetrics> runs = block.runs;
+          const auto count = runs.size();
+          columns.resize(count * metric_count);
+          for (std::size_t i = 0; i < count; ++i) {
+            for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
+          }
+          file.write_runs(first_run, static_cast<std::int64_t>(count), columns);
+          if (!block.series.empty()) file.write_series(first_run, static_cast<std::int64_t>(count), block.series);
 
-        pending_mean.clear();
-        pending_std.clear();
-        const std::int64_t first_finished = next_configuration;
-        for (const auto& run : runs) {
-          current.push_back(run);
-          if (static_cast<std::int64_t>(current.size()) == replicates) {
-            std::array<double, metric_count> mu{}, sd{};
-            summarize_replicates(current, mu, sd);
-            for (std::size_t m = 0; m < metric_count; ++m) {
-              if (mu[m] < report.min_mean[m]) report.min_mean[m] = mu[m], report.argmin[m] = next_configuration;
-              if (mu[m] > report.max_mean[m]) report.max_mean[m] = mu[m], report.argmax[m] = next_configuration;
+          pending_mean.clear();
+          pending_std.clear();
+          const std::int64_t first_finished = next_configuration;
+          for (const auto& run : runs) {
+            current.push_back(run);
+            if (static_cast<std::int64_t>(current.size()) == replicates) {
+              std::array<double, metric_count> mu{}, sd{};
+              summarize_replicates(current, mu, sd);
+              note_means(next_configuration, mu);
+              pending_mean.push_back(mu);
+              pending_std.push_back(sd);
+              current.clear();
+              ++next_configuration;
             }
-            pending_mean.push_back(mu);
-            pending_std.push_back(sd);
-            current.clear();
-            ++next_configuration;
           }
-        }
-        const auto finished = pending_mean.size();
-        if (finished == 0) return;
-        means.resize(finished * metric_count);
-        stds.resize(finished * metric_count);
-        for (std::size_t c = 0; c < finished; ++c) {
-          for (std::size_t m = 0; m < metric_count; ++m) {
-            means[m * finished + c] = pending_mean[c][m];
-            stds[m * finished + c] = pending_std[c][m];
+          const auto finished = pending_mean.size();
+          if (finished > 0) {
+            means.resize(finished * metric_count);
+            stds.resize(finished * metric_count);
+            for (std::size_t c = 0; c < finished; ++c) {
+              for (std::size_t m = 0; m < metric_count; ++m) {
+                means[m * finished + c] = pending_mean[c][m];
+                stds[m * finished + c] = pending_std[c][m];
+              }
+            }
+            file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
           }
-        }
-        file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
-      });
-  file.finish();
+          written = first_run + static_cast<std::int64_t>(count);
+          // The summaries of every configuration finished so far are written
+          // too, so a checkpoint here promises exactly what it says.
+          const auto now = std::chrono::steady_clock::now();
+          if (written < report.runs &&
+              std::chrono::duration<double>(now - last_checkpoint).count() >= store.checkpoint_interval) {
+            file.checkpoint(written);
+            last_checkpoint = now;
+          }
+        });
+  } catch (const Interrupted&) {
+    // What was delivered before the stop is written: keep it for a resume.
+    file.checkpoint(written);
+    throw;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  file.finish(final_attributes(file.sessions(), seconds, report.runs));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
+}
+
+SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& options, std::int64_t runs_done,
+                             double calibration_seconds) {
+  const GridDesign design(spec);
+  design.validate_all();
+  SweepEstimate estimate;
+  estimate.configurations = design.configuration_count();
+  estimate.runs = design.run_count();
+  estimate.runs_left = std::max<std::int64_t>(0, estimate.runs - std::clamp<std::int64_t>(runs_done, 0, estimate.runs));
+  const std::int64_t length = series_length(spec);
+  const int threads = resolve_threads(options.threads);
+
+  // Sample runs spread evenly over the run index space (so over the grid), in
+  // rounds that double until one lasts long enough to time; the first round
+  // also pays for starting the threads.
+  ExecutionOptions calibration = options;
+  calibration.block_size = 1;
+  calibration.on_progress = nullptr;
+  std::int64_t sample = std::min<std::int64_t>(estimate.runs, std::max(8, 4 * threads));
+  const auto run_of = [&](std::int64_t k) { return k * estimate.runs / sample; };
+  std::vector<double> values, series;
+  double elapsed = 0.0;
+  double sample_work = 0.0;
+  while (true) {
+    values.assign(metric_count * static_cast<std::size_t>(sample), 0.0);
+    series.assign(series_names.size() * static_cast<std::size_t>(sample * length), 0.0);
+    const auto n = static_cast<std::size_t>(sample);
+    const auto start = std::chrono::steady_clock::now();
+    run_blocks(
+        0, sample, 1, 0, length, spec.seed,
+        [&](std::int64_t k) { return design.configuration(run_of(k) / design.replicates()); }, 1.0, calibration,
+        [&](const Block& block) {
+          const auto count = block.runs.size();
+          for (std::size_t i = 0; i < count; ++i) {
+            const auto k = static_cast<std::size_t>(block.first) + i;
+            for (std::size_t m = 0; m < metric_count; ++m) values[m * n + k] = block.runs[i][m];
+            for (std::size_t v = 0; v < series_names.size() && length > 0; ++v) {
+              const auto len = static_cast<std::size_t>(length);
+              std::copy_n(block.series.begin() + static_cast<std::ptrdiff_t>((v * count + i) * len), len,
+                          series.begin() + static_cast<std::ptrdiff_t>((v * n + k) * len));
+            }
+          }
+        });
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed >= calibration_seconds / 2 || sample >= estimate.runs) break;
+    sample = std::min(estimate.runs, 2 * sample);
+  }
+  for (std::int64_t k = 0; k < sample; ++k) {
+    sample_work += run_work(design.configuration(run_of(k) / design.replicates()));
+  }
+  estimate.calibration_runs = sample;
+  estimate.calibration_seconds = elapsed;
+  // Time scales with the work of a run (N (k + 1) T edge-rounds), which the
+  // sample and a wider sample of the grid's configurations give.
+  const double seconds_per_work = elapsed / std::max(sample_work, 1.0);
+  estimate.seconds = seconds_per_work * mean_design_work(design, 4096) * static_cast<double>(estimate.runs_left);
+
+  Session session;
+  session.threads = threads;
+  session.started = io::utc_now();
+  const io::FileSizeEstimate sizes =
+      io::estimate_file_size(results_layout(spec, design, session), sample, values, series);
+  estimate.partial_bytes = sizes.partial_bytes;
+  estimate.file_bytes = sizes.final_bytes;
+  estimate.series_bytes = series_bytes(spec);
+  return estimate;
 }
 
 }  // namespace coopsweep::sweep

@@ -197,14 +197,31 @@ SweepSpec parse_spec(std::string_view text, std::string_view source) {
 
   const toml::table& output = section(root, "output");
   for (auto&& [key, node] : output) {
-    if (key != "path") {
-      throw InputError("unknown key '" + std::string(key.str()) + "' in [output]" + where(node) + "; allowed: path");
+    if (key == "path") {
+      const auto* path = node.as_string();
+      if (path == nullptr || path->get().empty()) {
+        throw InputError("'[output] path'" + where(node) + " must be a non-empty string");
+      }
+      spec.output_path = path->get();
+    } else if (key == "timeseries") {
+      const auto* flag = node.as_boolean();
+      if (flag == nullptr) {
+        throw InputError("'[output] timeseries'" + where(node) + " must be true or false");
+      }
+      spec.timeseries = flag->get();
+    } else if (key == "timeseries_limit_gb") {
+      const auto* integer = node.as_integer();
+      const auto* real = node.as_floating_point();
+      const double limit = integer ? static_cast<double>(integer->get()) : real ? real->get() : -1.0;
+      if ((integer == nullptr && real == nullptr) || !std::isfinite(limit) || limit <= 0.0) {
+        throw InputError("'[output] timeseries_limit_gb'" + where(node) +
+                         " is not allowed; allowed: a number of gigabytes > 0");
+      }
+      spec.timeseries_limit_gb = limit;
+    } else {
+      throw InputError("unknown key '" + std::string(key.str()) + "' in [output]" + where(node) +
+                       "; allowed: path, timeseries, timeseries_limit_gb");
     }
-    const auto* path = node.as_string();
-    if (path == nullptr || path->get().empty()) {
-      throw InputError("'[output] path'" + where(node) + " must be a non-empty string");
-    }
-    spec.output_path = path->get();
   }
   return spec;
 }

@@ -529,7 +529,7 @@ TEST_CASE("axes with a single value and a single replicate", "[io][results_file]
   CHECK(reader.strings("a") == std::vector<std::string>{"only"});
 }
 
-TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first",
+TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first, split evenly",
           "[io][results_file]") {
   const TempDir dir;
   const fs::path path = dir / "big.h5";
@@ -540,14 +540,14 @@ TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first
   layout.metrics = {Variable{"x", "", ""}};
   ResultsFile::create(path, layout, false).finish();
   const Reader reader(path);
-  CHECK(reader.chunk("x") == std::vector<hsize_t>{65, 500, 2});
-  CHECK(reader.chunk("x_mean") == std::vector<hsize_t>{131, 500});
+  CHECK(reader.chunk("x") == std::vector<hsize_t>{60, 500, 2});     // 300 = 5 x 60, not 4 x 65 + 40
+  CHECK(reader.chunk("x_mean") == std::vector<hsize_t>{100, 500});  // 300 = 3 x 100, not 2 x 131 + 38
 
   ResultsLayout many;
   many.replicates = 100000;
   many.metrics = {Variable{"x", "", ""}};
   ResultsFile::create(dir / "many.h5", many, false).finish();
-  CHECK(Reader(dir / "many.h5").chunk("x") == std::vector<hsize_t>{65536});
+  CHECK(Reader(dir / "many.h5").chunk("x") == std::vector<hsize_t>{50000});
 }
 
 TEST_CASE("an existing file is not overwritten without overwrite", "[io][results_file]") {
@@ -586,10 +586,17 @@ TEST_CASE("finish does not replace a file that appeared during the run", "[io][r
   const fs::path path = dir / "results.h5";
   ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
   write_bytes(path, "someone else's\n");
-  CHECK_THROWS_WITH(file.finish(), Catch::Contains("exists; use --force to overwrite"));
+  file.write_runs(0, 72, run_values(2, 0, 72));
+  CHECK_THROWS_WITH(file.finish(), Catch::Contains("exists; use --force to overwrite") &&
+                                       Catch::Contains("the finished runs stay in '" + file.partial_path().string()));
   CHECK(read_bytes(path) == "someone else's\n");
-  // The completed results survive under the partial name.
-  CHECK(Reader(file.partial_path()).completed());
+  // The results survive under the partial name, every run recorded in the
+  // journal, so that a resume finishes them without running anything again.
+  CHECK_FALSE(Reader(file.partial_path()).completed());
+  const std::vector<double> written = run_values(2, 0, 72);
+  CHECK(Reader(file.partial_path()).doubles("rounds") == std::vector<double>(written.begin() + 72, written.end()));
+  CHECK(read_journal(file.journal_path()).runs_done == 72);
+  CHECK_FALSE(fs::exists(finishing_path_of(path)));
   CHECK_THROWS_AS(file.write_runs(0, 1, run_values(2, 0, 1)), ResultsFileError);
 }
 
@@ -649,7 +656,7 @@ TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]")
     } catch (const ResultsFileError& error) {
       const std::string message = error.what();
       CHECK_THAT(message, Catch::Contains(path.string() + ".partial"));
-      CHECK_THAT(message, Catch::Contains("creating the file failed"));
+      CHECK_THAT(message, Catch::Contains("creating the journal failed"));
       CHECK_THAT(message, Catch::Contains("No such file or directory"));
     }
   }
@@ -686,4 +693,384 @@ TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]")
     }  // the destructor must close without crashing or throwing
     CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Crash safety and resume
+
+namespace {
+
+// The raw-data extents of every contiguous dataset of a partial file.
+std::vector<std::pair<haddr_t, hsize_t>> raw_data_extents(const fs::path& path, const ResultsLayout& layout) {
+  const Reader reader(path);
+  std::vector<std::string> names;
+  for (const Variable& metric : layout.metrics) {
+    for (const char* suffix : {"", "_mean", "_std"}) names.push_back(metric.name + suffix);
+  }
+  for (const Variable& series : layout.series) names.push_back(series.name);
+  std::vector<std::pair<haddr_t, hsize_t>> extents;
+  for (const std::string& name : names) {
+    const Id dataset(H5Dopen2(reader.file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const haddr_t offset = H5Dget_offset(dataset);
+    REQUIRE(offset != HADDR_UNDEF);
+    CHECK(offset % 8 == 0);  // no float64 straddles a page: a write cut short leaves whole values
+    extents.emplace_back(offset, H5Dget_storage_size(dataset));
+  }
+  return extents;
+}
+
+ResultsLayout series_layout() {
+  ResultsLayout layout = three_axis_layout();
+  layout.series = {Variable{"coop_by_round", "cooperation per round", ""}, Variable{"pay_by_round", "", "units"}};
+  layout.series_length = 5;
+  return layout;
+}
+
+std::vector<double> series_values(std::size_t series, std::int64_t length, std::int64_t first, std::int64_t count) {
+  std::vector<double> values;
+  for (std::size_t s = 0; s < series; ++s) {
+    for (std::int64_t i = 0; i < count; ++i) {
+      for (std::int64_t t = 0; t < length; ++t) {
+        values.push_back(static_cast<double>(s) * 1e6 + static_cast<double>(first + i) * 10.0 + static_cast<double>(t));
+      }
+    }
+  }
+  return values;
+}
+
+OpenOptions resume_options() {
+  OpenOptions options;
+  options.resume = true;
+  options.session = "resumed";
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("once laid out, storing runs changes only raw data bytes of the partial file",
+          "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = series_layout();
+  (void)ResultsFile::create(path, layout, false);  // laid out, then closed
+  const std::string laid_out = read_bytes(partial_path_of(path));
+  const auto extents = raw_data_extents(partial_path_of(path), layout);
+  std::vector<bool> raw(laid_out.size(), false);
+  for (const auto& [offset, size] : extents) {
+    REQUIRE(offset + size <= laid_out.size());
+    std::fill(raw.begin() + static_cast<std::ptrdiff_t>(offset), raw.begin() + static_cast<std::ptrdiff_t>(offset + size), true);
+  }
+  // Bytes that differ from the laid-out file outside the raw data, and inside it.
+  const auto changes = [&](const std::string& now) {
+    REQUIRE(now.size() == laid_out.size());
+    std::vector<std::size_t> outside;
+    std::size_t inside = 0;
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      if (now[i] == laid_out[i]) continue;
+      if (raw[i]) {
+        ++inside;
+      } else {
+        outside.push_back(i);
+      }
+    }
+    return std::pair(outside, inside);
+  };
+
+  ResultsFile file = ResultsFile::open(path, layout, resume_options());
+  file.write_runs(0, 72, run_values(2, 0, 72));
+  file.write_summaries(0, 18, run_values(2, 0, 18), run_values(2, 0, 18));
+  file.write_series(0, 72, series_values(2, 5, 0, 72));
+  file.checkpoint(72);
+  file.write_runs(3, 4, run_values(2, 3, 4));
+  {
+    // While it is open for writing, HDF5 1.10 sets the superblock's file
+    // consistency flags (bytes 20-23 of a version 0 superblock; readers of this
+    // version ignore them): one small write, never torn by a kill.
+    const auto [outside, inside] = changes(read_bytes(partial_path_of(path)));
+    CHECK(inside > 0);
+    for (const std::size_t i : outside) CHECK((i >= 20 && i < 24));
+  }
+  {
+    ResultsFile abandoned = std::move(file);  // closed without a checkpoint, as after an error
+  }
+  const auto [outside, inside] = changes(read_bytes(partial_path_of(path)));
+  CHECK(outside.empty());
+  CHECK(inside > 0);
+}
+
+TEST_CASE("a resumed file continues after the last checkpoint and finishes complete", "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = series_layout();
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    CHECK(file.committed_runs() == 0);
+    file.write_runs(0, 30, run_values(2, 0, 30));
+    file.write_series(0, 30, series_values(2, 5, 0, 30));
+    file.write_summaries(0, 7, run_values(2, 0, 7), run_values(2, 0, 7));
+    file.checkpoint(30);
+    CHECK(file.committed_runs() == 30);
+    CHECK_THROWS_WITH(file.checkpoint(29), Catch::Contains("checkpoint at 29 runs, after 30"));
+    // Written but never checkpointed: a resume writes these again.
+    file.write_runs(30, 10, std::vector<double>(20, -1.0));
+  }
+  REQUIRE(fs::exists(journal_path_of(path)));
+  CHECK(read_journal(journal_path_of(path)).runs_done == 30);
+
+  ResultsFile file = ResultsFile::open(path, layout, resume_options());
+  CHECK_FALSE(file.complete());
+  CHECK(file.committed_runs() == 30);
+  CHECK(file.read_runs(28, 2) == run_values(2, 28, 2));
+  CHECK(file.read_means(0, 7) == run_values(2, 0, 7));
+  REQUIRE(file.sessions().size() == 2);
+  CHECK(file.sessions()[0].runs_done == 30);
+  CHECK(file.sessions()[1].note == "resumed");
+  CHECK(file.sessions()[1].first_run == 30);
+  file.write_runs(30, 42, run_values(2, 30, 42));
+  file.write_series(30, 42, series_values(2, 5, 30, 42));
+  file.write_summaries(7, 11, run_values(2, 7, 11), run_values(2, 7, 11));
+  const std::vector<Attribute> final_attributes = {Attribute{"seed", std::int64_t{-42}},
+                                                   Attribute{"history", std::string("two sessions"), true}};
+  file.finish(final_attributes);
+  CHECK_FALSE(fs::exists(partial_path_of(path)));
+  CHECK_FALSE(fs::exists(journal_path_of(path)));
+  CHECK_FALSE(fs::exists(finishing_path_of(path)));
+
+  const Reader reader(path);
+  CHECK(reader.completed());
+  const std::vector<double> all = run_values(2, 0, 72);
+  CHECK(reader.doubles("coop") == std::vector<double>(all.begin(), all.begin() + 72));
+  CHECK(reader.doubles("rounds") == std::vector<double>(all.begin() + 72, all.end()));
+  const std::vector<double> means = run_values(2, 0, 18);
+  CHECK(reader.doubles("coop_mean") == std::vector<double>(means.begin(), means.begin() + 18));
+  const std::vector<double> series = series_values(2, 5, 0, 72);
+  CHECK(reader.doubles("pay_by_round") == std::vector<double>(series.begin() + 360, series.end()));
+  CHECK(reader.dims("coop_by_round") == std::vector<hsize_t>{3, 2, 3, 4, 5});
+  CHECK(reader.int64s("round") == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+  CHECK(reader.is_attached("coop_by_round", "round", 4));
+  CHECK(reader.string_attribute("coop_by_round", "long_name") == "cooperation per round");
+  CHECK(reader.string_attribute("/", "history") == "two sessions");
+  CHECK(reader.numeric_attribute<std::int64_t>("/", "seed", H5T_STD_I64LE, H5T_NATIVE_INT64) == -42);
+}
+
+TEST_CASE("the finished file is chunked and compressed with deflate level 1", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
+  file.write_runs(0, 72, run_values(2, 0, 72));
+  file.finish();
+  const Reader reader(path);
+  for (const char* name : {"coop", "coop_mean", "rounds_std"}) {
+    INFO(name);
+    const Id dataset(H5Dopen2(reader.file, name, H5P_DEFAULT), H5Dclose);
+    const Id dcpl(H5Dget_create_plist(dataset), H5Pclose);
+    REQUIRE(H5Pget_layout(dcpl) == H5D_CHUNKED);
+    REQUIRE(H5Pget_nfilters(dcpl) == 1);
+    unsigned flags = 0;
+    std::size_t elements = 1;
+    unsigned level = 0;
+    CHECK(H5Pget_filter2(dcpl, 0, &flags, &elements, &level, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE);
+    CHECK(level == 1);
+  }
+}
+
+TEST_CASE("a resume refuses a file made for another layout, and leaves it untouched", "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  {
+    ResultsFile file = ResultsFile::create(path, series_layout(), false);
+    file.write_runs(0, 10, run_values(2, 0, 10));
+    file.checkpoint(10);
+  }
+  const std::string partial = read_bytes(partial_path_of(path));
+  const std::string journal = read_bytes(journal_path_of(path));
+  const auto refuses = [&](const ResultsLayout& layout, const std::string& why) {
+    INFO(why);
+    try {
+      (void)ResultsFile::open(path, layout, resume_options());
+      FAIL("the resume was not refused");
+    } catch (const ResumeMismatch& error) {
+      CHECK_THAT(error.what(), Catch::Contains("cannot resume '" + partial_path_of(path).string() + "'") &&
+                                   Catch::Contains(why) && Catch::Contains("--force to start over"));
+    }
+    CHECK(read_bytes(partial_path_of(path)) == partial);
+    CHECK(read_bytes(journal_path_of(path)) == journal);
+  };
+  ResultsLayout layout = series_layout();
+  layout.attributes[1].value = std::int64_t{7};
+  refuses(layout, "it was made with seed = -42, this run has seed = 7");
+  layout = series_layout();
+  layout.attributes[2].value = std::string("0.125");
+  refuses(layout, "epsilon = 0.125, this run has epsilon = '0.125'");
+  layout = series_layout();
+  layout.attributes.push_back(Attribute{"engine_version", std::string("9.9.9")});
+  refuses(layout, "it has no attribute 'engine_version' (this run has engine_version = '9.9.9')");
+  layout = series_layout();
+  layout.axes[0].values = std::vector<double>{0.5, 1.5, 3.5};
+  refuses(layout, "its grid axis 'b' has other values");
+  layout = series_layout();
+  layout.axes[1].values = std::vector<std::int64_t>{10, 20, 30};
+  refuses(layout, "its grid axis 'n' has other values (2 in the file, 3 in this run)");
+  layout = series_layout();
+  layout.replicates = 5;
+  refuses(layout, "'replicate' has the shape (4), this run (5)");
+  layout = series_layout();
+  layout.metrics.push_back(Variable{"extra", "", ""});
+  refuses(layout, "it has no metric 'extra'");
+  layout = three_axis_layout();
+  refuses(layout, "it stores series ('round'), this run does not");
+  layout = series_layout();
+  layout.series_length = 6;
+  refuses(layout, "'coop_by_round' has the shape (3, 2, 3, 4, 5), this run (3, 2, 3, 4, 6)");
+
+  SECTION("provenance attributes may differ") {
+    layout = series_layout();
+    layout.attributes.push_back(Attribute{"host_name", std::string("elsewhere"), true});
+    ResultsFile file = ResultsFile::open(path, layout, resume_options());
+    CHECK(file.committed_runs() == 10);
+  }
+}
+
+TEST_CASE("what a resume finds decides what it does", "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = three_axis_layout();
+  SECTION("nothing: it starts afresh") {
+    ResultsFile file = ResultsFile::open(path, layout, resume_options());
+    CHECK_FALSE(file.complete());
+    CHECK(file.committed_runs() == 0);
+    CHECK(fs::exists(file.partial_path()));
+  }
+  SECTION("a partial file without its journal: refused") {
+    {
+      ResultsFile file = ResultsFile::create(path, layout, false);
+      file.checkpoint(10);
+    }
+    fs::remove(journal_path_of(path));
+    CHECK_THROWS_AS(ResultsFile::open(path, layout, resume_options()), ResumeMismatch);
+    CHECK_THROWS_WITH(ResultsFile::open(path, layout, resume_options()), Catch::Contains("has no journal"));
+    CHECK_FALSE(fs::exists(journal_path_of(path)));
+  }
+  SECTION("a journal whose partial file was never laid out: created again") {
+    // A kill while the partial file was being created leaves a journal
+    // without its `ready` record and any bytes in the partial file.
+    {
+      Journal journal = Journal::lock(journal_path_of(path));
+      journal.start(72, 18, false, "killed");
+    }
+    write_bytes(partial_path_of(path), "half an HDF5 file");
+    ResultsFile file = ResultsFile::open(path, layout, resume_options());
+    CHECK(file.committed_runs() == 0);
+    file.write_runs(0, 72, run_values(2, 0, 72));
+    file.finish();
+    CHECK(Reader(path).completed());
+  }
+  SECTION("the finished file of this layout: complete, nothing to do") {
+    {
+      ResultsFile file = ResultsFile::create(path, layout, false);
+      file.write_runs(0, 72, run_values(2, 0, 72));
+      file.finish();
+    }
+    const std::string finished = read_bytes(path);
+    ResultsFile file = ResultsFile::open(path, layout, resume_options());
+    CHECK(file.complete());
+    CHECK(file.committed_runs() == 72);
+    file.finish();
+    CHECK(read_bytes(path) == finished);
+    CHECK_FALSE(fs::exists(journal_path_of(path)));
+    ResultsLayout other = layout;
+    other.attributes[1].value = std::int64_t{1};
+    CHECK_THROWS_AS(ResultsFile::open(path, other, resume_options()), ResumeMismatch);
+  }
+  SECTION("killed after the rename, before the clean-up: complete, and cleaned up") {
+    {
+      ResultsFile file = ResultsFile::create(path, layout, false);
+      file.write_runs(0, 72, run_values(2, 0, 72));
+      file.finish();
+    }
+    {
+      Journal journal = Journal::lock(journal_path_of(path));
+      journal.start(72, 18, false, "finished");
+      journal.mark_ready();
+      journal.mark_done(72, 1.0);
+    }
+    write_bytes(partial_path_of(path), "left over");
+    ResultsFile file = ResultsFile::open(path, layout, resume_options());
+    CHECK(file.complete());
+    CHECK_FALSE(fs::exists(partial_path_of(path)));
+    CHECK_FALSE(fs::exists(journal_path_of(path)));
+  }
+  SECTION("another file of the name, not a results file: refused") {
+    write_bytes(path, "precious");
+    CHECK_THROWS_AS(ResultsFile::open(path, layout, resume_options()), ResumeMismatch);
+    CHECK(read_bytes(path) == "precious");
+  }
+}
+
+TEST_CASE("a second writer of the same results is refused", "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  ResultsFile first = ResultsFile::create(path, three_axis_layout(), false);
+  CHECK_THROWS_AS(ResultsFile::create(path, three_axis_layout(), true), FileBusy);
+  CHECK_THROWS_AS(ResultsFile::open(path, three_axis_layout(), resume_options()), FileBusy);
+  first.write_runs(0, 72, run_values(2, 0, 72));
+  first.finish();
+  CHECK(Reader(path).completed());
+}
+
+TEST_CASE("series are checked like runs", "[io][results_file]") {
+  const TempDir dir;
+  ResultsFile plain = ResultsFile::create(dir / "plain.h5", three_axis_layout(), false);
+  CHECK_THROWS_WITH(plain.write_series(0, 1, series_values(2, 5, 0, 1)), Catch::Contains("the layout has none"));
+  ResultsFile file = ResultsFile::create(dir / "series.h5", series_layout(), false);
+  CHECK_THROWS_AS(file.write_series(70, 3, series_values(2, 5, 70, 3)), ResultsFileError);
+  CHECK_THROWS_WITH(file.write_series(0, 2, series_values(2, 5, 0, 1)), Catch::Contains("needs 20 values, got 10"));
+  ResultsLayout bad = series_layout();
+  bad.series_length = 0;
+  CHECK_THROWS_WITH(ResultsFile::create(dir / "bad.h5", bad, false), Catch::Contains("series"));
+  bad = series_layout();
+  bad.series[0].name = "round";
+  CHECK_THROWS_WITH(ResultsFile::create(dir / "bad.h5", bad, false), Catch::Contains("used twice"));
+}
+
+TEST_CASE("a failure while finishing keeps every run in the partial file", "[io][results_file][crash]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = three_axis_layout();
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    file.write_runs(0, 72, run_values(2, 0, 72));
+    file.checkpoint(72);
+    // The finished file cannot be written where a directory already holds its name.
+    fs::create_directories(finishing_path_of(path) / "in-the-way");
+    CHECK_THROWS_AS(file.finish(), ResultsFileError);
+    CHECK_FALSE(fs::exists(path));
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  }
+  fs::remove_all(finishing_path_of(path));
+  {
+    const Reader partial(partial_path_of(path));
+    CHECK_FALSE(partial.completed());
+    const std::vector<double> values = run_values(2, 0, 72);
+    CHECK(partial.doubles("coop") == std::vector<double>(values.begin(), values.begin() + 72));
+  }
+  ResultsFile resumed = ResultsFile::open(path, layout, resume_options());
+  CHECK(resumed.committed_runs() == 72);
+  resumed.finish();
+  CHECK(Reader(path).completed());
+}
+
+TEST_CASE("size estimates bound the partial file and the compressed one", "[io][results_file]") {
+  const TempDir dir;
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = series_layout();
+  const FileSizeEstimate estimate =
+      estimate_file_size(layout, 72, run_values(2, 0, 72), series_values(2, 5, 0, 72));
+  ResultsFile file = ResultsFile::create(path, layout, false);
+  const auto partial = static_cast<std::int64_t>(fs::file_size(file.partial_path()));
+  CHECK(estimate.partial_bytes >= partial);
+  CHECK(estimate.partial_bytes <= partial + 256 * 1024);
+  CHECK(estimate.final_bytes > 0);
+  CHECK(estimate.final_bytes <= estimate.partial_bytes);
+  CHECK_THROWS_AS(estimate_file_size(layout, 72, run_values(2, 0, 71), {}), ResultsFileError);
 }

@@ -1,11 +1,19 @@
 #include <coopsweep/sweep/runner.hpp>
 
 #include <coopsweep/io/results_file.hpp>
+#include <coopsweep/sweep/parameters.hpp>
+#include <coopsweep/sweep/provenance.hpp>
+#include <coopsweep/version.hpp>
+
+#include <hdf5.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <random>
 
@@ -122,4 +130,312 @@ TEST_CASE("write_sweep refuses a bad spec before creating anything", "[runner]")
   CHECK_THROWS_AS(sweep::write_sweep(spec, path, false, {}), sweep::InputError);
   CHECK(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------
+// Resume, provenance, series and estimates
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("coopsweep-runner-" + std::to_string(std::random_device{}()));
+  TempDir() { fs::create_directories(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+// Reads a finished file back with the plain HDF5 C API.
+struct H5Reader {
+  hid_t file;
+  explicit H5Reader(const fs::path& path) : file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)) {
+    REQUIRE(file >= 0);
+  }
+  H5Reader(const H5Reader&) = delete;
+  H5Reader& operator=(const H5Reader&) = delete;
+  ~H5Reader() { H5Fclose(file); }
+
+  std::vector<std::string> datasets() const {
+    std::vector<std::string> names;
+    H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+               [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+                 static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+                 return 0;
+               },
+               &names);
+    return names;
+  }
+  std::vector<double> doubles(const std::string& name) const {
+    const hid_t dataset = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    REQUIRE(dataset >= 0);
+    const hid_t space = H5Dget_space(dataset);
+    std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    const hid_t type = H5Dget_type(dataset);
+    if (H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER) {
+      REQUIRE(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+    } else {
+      out.clear();  // string coordinates: compared through the layout
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Dclose(dataset);
+    return out;
+  }
+  std::vector<hsize_t> dims(const std::string& name) const {
+    const hid_t dataset = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    const hid_t space = H5Dget_space(dataset);
+    std::vector<hsize_t> out(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, out.data(), nullptr);
+    H5Sclose(space);
+    H5Dclose(dataset);
+    return out;
+  }
+  bool has_attribute(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
+  std::string text(const std::string& name) const {
+    const hid_t attribute = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+    REQUIRE(attribute >= 0);
+    const hid_t type = H5Aget_type(attribute);
+    REQUIRE(H5Tget_class(type) == H5T_STRING);
+    char* raw = nullptr;
+    REQUIRE(H5Aread(attribute, type, &raw) >= 0);
+    std::string out(raw);
+    H5free_memory(raw);
+    H5Tclose(type);
+    H5Aclose(attribute);
+    return out;
+  }
+  double number(const std::string& name) const {
+    const hid_t attribute = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+    REQUIRE(attribute >= 0);
+    double out = 0.0;
+    REQUIRE(H5Aread(attribute, H5T_NATIVE_DOUBLE, &out) >= 0);
+    H5Aclose(attribute);
+    return out;
+  }
+};
+
+bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+// Every variable of two finished files holds the same bits.
+void check_same_data(const fs::path& a, const fs::path& b) {
+  const H5Reader first(a);
+  const H5Reader second(b);
+  REQUIRE(first.datasets() == second.datasets());
+  for (const std::string& name : first.datasets()) {
+    INFO("variable " << name);
+    CHECK(same_values(first.doubles(name), second.doubles(name)));
+  }
+  for (const char* name : {"seed", "replicates", "engine_version", "model_version", "spec", "grid_axes", "firms"}) {
+    INFO("attribute " << name);
+    REQUIRE(second.has_attribute(name));
+  }
+}
+
+const char* series_grid = R"(
+seed = 5
+replicates = 3
+[model]
+firms = 20
+window = 4
+error = 0.05
+defectors = 0.3
+[grid]
+rounds = [6, 10]
+scope = [0.3, 0.9]
+[output]
+timeseries = true
+)";
+
+}  // namespace
+
+TEST_CASE("a stopped sweep resumes to exactly the data of an uninterrupted one", "[runner][resume]") {
+  const TempDir dir;
+  const auto spec = sweep::parse_spec(small_grid);
+  const fs::path reference = dir.path / "reference.h5";
+  sweep::ExecutionOptions plain;
+  plain.threads = 2;
+  sweep::write_sweep(spec, reference, false, plain);
+
+  // Stops after runs 1, 7 (mid-configuration: 5 replicates) and 23, resumed
+  // with another thread count and block size.
+  for (const std::int64_t stop_after : {1, 7, 23}) {
+    INFO("stopped after " << stop_after << " runs");
+    const fs::path path = dir.path / ("resumed-" + std::to_string(stop_after) + ".h5");
+    std::atomic<bool> stop{false};
+    sweep::ExecutionOptions options;
+    options.threads = 1;
+    options.block_size = 1;
+    options.stop = &stop;
+    options.on_progress = [&](std::int64_t done, std::int64_t) {
+      if (done >= stop_after) stop = true;
+    };
+    sweep::StoreOptions store;
+    store.checkpoint_interval = 60.0;  // the stop itself checkpoints
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, options), sweep::Interrupted);
+    CHECK_FALSE(fs::exists(path));
+
+    sweep::ExecutionOptions again;
+    again.threads = 2;
+    again.block_size = 3;
+    store.resume = true;
+    std::int64_t resumed_at = -1;
+    store.on_resume = [&](std::int64_t done, std::int64_t total) {
+      resumed_at = done;
+      CHECK(total == 80);
+    };
+    const sweep::SweepReport report = sweep::write_sweep(spec, path, store, again);
+    CHECK(report.resumed_runs == stop_after);
+    CHECK(resumed_at == stop_after);
+    CHECK_FALSE(report.already_complete);
+    check_same_data(reference, path);
+    CHECK(H5Reader(path).number("sessions") == 2.0);
+
+    const sweep::SweepReport again_report = sweep::write_sweep(spec, path, store, again);
+    CHECK(again_report.already_complete);
+  }
+}
+
+TEST_CASE("a resume from another spec is refused as bad input", "[runner][resume]") {
+  const TempDir dir;
+  const fs::path path = dir.path / "stopped.h5";
+  std::atomic<bool> stop{true};
+  sweep::ExecutionOptions options;
+  options.stop = &stop;
+  CHECK_THROWS_AS(sweep::write_sweep(sweep::parse_spec(small_grid), path, false, options), sweep::Interrupted);
+  sweep::StoreOptions store;
+  store.resume = true;
+  const auto refused = [&](const std::string& text, const std::string& why) {
+    INFO(why);
+    CHECK_THROWS_WITH(sweep::write_sweep(sweep::parse_spec(text), path, store, {}),
+                      Catch::Contains("cannot resume") && Catch::Contains(why));
+  };
+  std::string text = small_grid;
+  refused(text.replace(text.find("seed = 7"), 8, "seed = 8"), "seed = 7, this run has seed = 8");
+  text = small_grid;
+  refused(text.replace(text.find("rounds = 40"), 11, "rounds = 41"), "rounds = 40, this run has rounds = 41");
+  text = small_grid;
+  refused(text.replace(text.find("[0.0, 0.1]"), 10, "[0.0, 0.2]"), "grid axis 'trust_decay' has other values");
+  refused(std::string(small_grid) + "[output]\ntimeseries = true\n", "timeseries = 0, this run has timeseries = 1");
+  // A comment or an [output] path changes no data: that resume is accepted.
+  CHECK_NOTHROW(sweep::write_sweep(sweep::parse_spec(std::string("# resumed\n") + small_grid), path, store, {}));
+}
+
+TEST_CASE("the results file records its provenance", "[runner][provenance]") {
+  const TempDir dir;
+  const fs::path path = dir.path / "provenance.h5";
+  const auto spec = sweep::parse_spec(small_grid, "small.toml");
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  sweep::StoreOptions store;
+  store.processes = 1;
+  const auto before = std::chrono::system_clock::now();
+  sweep::write_sweep(spec, path, store, options);
+  const H5Reader file(path);
+  const sweep::BuildInfo build = sweep::build_info();
+  CHECK(file.text("spec") == spec.text);
+  CHECK(file.text("spec_source") == "small.toml");
+  CHECK(file.number("seed") == 7.0);
+  CHECK(file.number("replicates") == 5.0);
+  CHECK(file.number("model_version") == static_cast<double>(model_version));
+  CHECK(file.text("engine_version") == engine_version);
+  CHECK(file.text("git_commit") == build.git_commit);
+  CHECK(file.text("build_type") == build.build_type);
+  CHECK(file.text("compiler") == build.compiler);
+  CHECK(file.text("host_name") == sweep::host_name());
+  CHECK(file.number("threads") == 2.0);
+  CHECK(file.number("processes") == 1.0);
+  CHECK(file.number("sessions") == 1.0);
+  CHECK(file.number("completed") == 1.0);
+  const std::string start = file.text("start_time");
+  const std::string end = file.text("end_time");
+  CHECK(start.size() == 20);
+  CHECK(start <= end);  // ISO 8601 in UTC sorts as text
+  const std::time_t started = std::chrono::system_clock::to_time_t(before);
+  std::tm utc{};
+  gmtime_r(&started, &utc);
+  char expected_year[8];
+  std::strftime(expected_year, sizeof expected_year, "%Y", &utc);
+  CHECK(start.substr(0, 4) == expected_year);
+  CHECK(file.number("wall_time_seconds") > 0.0);
+  CHECK(file.text("history").find("runs 0 to 80 of 80") != std::string::npos);
+  CHECK(file.text("history").find(std::string(build.git_commit)) != std::string::npos);
+  // The full resolved parameter set: every parameter a grid axis or an attribute.
+  for (const auto& parameter : sweep::parameter_table()) {
+    const std::string name(parameter.name);
+    INFO(name);
+    const bool axis = name == "topology" || name == "scope" || name == "trust_decay";
+    CHECK(file.has_attribute(name) != axis);
+  }
+  CHECK(file.text("grid_axes") == "topology scope trust_decay");
+}
+
+TEST_CASE("timeseries store every round of every run", "[runner][series]") {
+  const TempDir dir;
+  const fs::path path = dir.path / "series.h5";
+  const auto spec = sweep::parse_spec(series_grid);
+  CHECK(sweep::series_length(spec) == 10);
+  CHECK(sweep::series_bytes(spec) == 12 * 10 * 4 * 8);
+  CHECK_FALSE(sweep::series_warning(spec).has_value());
+  sweep::write_sweep(spec, path, false, {});
+  const H5Reader file(path);
+  CHECK(file.dims("cooperation_by_round") == std::vector<hsize_t>{2, 2, 3, 10});
+  CHECK(file.doubles("round") == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  const std::vector<double> cooperation = file.doubles("cooperation");
+  const std::vector<double> alliances = file.doubles("alliances");
+  for (const char* name : {"cooperation_by_round", "trust_by_round", "payoff_by_round", "alliances_by_round"}) {
+    INFO(name);
+    const std::vector<double> series = file.doubles(name);
+    for (std::size_t run = 0; run < 12; ++run) {
+      const std::size_t rounds = run < 6 ? 6 : 10;  // rounds = [6, 10] is the first axis
+      for (std::size_t t = 0; t < 10; ++t) CHECK(std::isnan(series[run * 10 + t]) == (t >= rounds));
+      if (std::string(name) == "cooperation_by_round") {
+        double window = 0.0;
+        for (std::size_t t = rounds - 4; t < rounds; ++t) window += series[run * 10 + t];
+        CHECK(window / 4.0 == Approx(cooperation[run]).margin(1e-12));
+      }
+      if (std::string(name) == "alliances_by_round") CHECK(series[run * 10 + rounds - 1] == alliances[run]);
+    }
+  }
+  // Without timeseries there are no series variables.
+  const fs::path plain = dir.path / "plain.h5";
+  sweep::write_sweep(sweep::parse_spec(small_grid), plain, false, {});
+  const auto names = H5Reader(plain).datasets();
+  CHECK(std::find(names.begin(), names.end(), "round") == names.end());
+}
+
+TEST_CASE("a warning names the size of series above their limit", "[runner][series]") {
+  const auto spec = sweep::parse_spec(std::string(series_grid) + "timeseries_limit_gb = 1e-6\n");
+  const auto warning = sweep::series_warning(spec);
+  REQUIRE(warning.has_value());
+  CHECK_THAT(*warning, Catch::Contains("about 3.84e-06 GB") && Catch::Contains("timeseries_limit_gb = 1e-06"));
+  CHECK(sweep::series_bytes(sweep::parse_spec(small_grid)) == 0);
+}
+
+TEST_CASE("estimate_sweep times a sample and writes nothing", "[runner][estimate]") {
+  const TempDir dir;
+  const auto spec = sweep::parse_spec(series_grid);
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  const sweep::SweepEstimate estimate = sweep::estimate_sweep(spec, options, 5, 0.05);
+  CHECK(estimate.configurations == 4);
+  CHECK(estimate.runs == 12);
+  CHECK(estimate.runs_left == 7);
+  CHECK(std::isfinite(estimate.seconds));
+  CHECK(estimate.seconds > 0.0);
+  CHECK(estimate.calibration_runs >= 1);
+  CHECK(estimate.calibration_runs <= 12);
+  CHECK(estimate.series_bytes == 12 * 10 * 4 * 8);
+  CHECK(estimate.partial_bytes > 12 * 12 * 8 + estimate.series_bytes);
+  CHECK(estimate.file_bytes > 0);
+  CHECK(estimate.file_bytes <= estimate.partial_bytes);
+  CHECK(fs::is_empty(dir.path));
+  CHECK_THROWS_AS(sweep::estimate_sweep(sweep::parse_spec("[grid]\ntopology = ['ring']\npartners = [3]"), options),
+                  sweep::InputError);
 }

@@ -8,29 +8,40 @@
 //   /<metric>           float64, dims (A1, ..., An, replicate)
 //   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates
 //   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates
+//   /round              with series only: coordinate 1..L (the layout's series_dimension)
+//   /<series>           with series only: float64, dims (A1, ..., An, replicate, round)
 //   root attributes     given by the caller, plus `completed` (int8: 1 once finished, else 0)
 // Unwritten elements read as NaN (the datasets' fill value).
 //
+// Crash safety. Results go to PATH.partial while the sweep runs, and to PATH only
+// when every run is in. The partial file is written so that a kill at any moment
+// (SIGKILL, a node failure, a full disk) leaves it readable by h5py and xarray:
+// every dataset is contiguous and allocated in full (filled with NaN) when the
+// file is created, and the file is closed once before the first run is stored,
+// so after that only raw data bytes change and HDF5's metadata never does. A
+// journal beside it (journal.hpp) records, after each flush and fsync, how many
+// runs are durable; a resumed run continues from there, writing again whatever
+// came later. finish() then writes PATH.finishing, chunked and compressed
+// (deflate, chosen by measurement: docs/results-store.md), marks it completed,
+// syncs it and renames it to PATH atomically.
+//
 // This module knows nothing of the model: metrics are names and numbers.
 // Not thread-safe: one writer per file, called from one thread at a time.
+// Different files may be written from different threads (HDF5 is built
+// thread-safe on Debian; its calls are serialised by its global lock).
+
+#include <coopsweep/io/errors.hpp>
+#include <coopsweep/io/journal.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace coopsweep::io {
-
-// Any failure to create, write or finish a results file (disk full, permissions,
-// HDF5 errors); the message names the file and what failed.
-class ResultsFileError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 using AxisValues = std::variant<std::vector<double>, std::vector<std::int64_t>, std::vector<std::string>>;
 
@@ -52,6 +63,9 @@ using AttributeValue = std::variant<std::string, std::int64_t, double>;
 struct Attribute {
   std::string name;
   AttributeValue value;
+  // True for what describes how the file was made (times, host, threads), not
+  // what it holds: such attributes are written but not compared on resume.
+  bool provenance = false;
 };
 
 struct ResultsLayout {
@@ -59,16 +73,52 @@ struct ResultsLayout {
   std::int64_t replicates = 1;
   std::vector<Variable> metrics;     // one float64 variable (+ _mean, _std) each
   std::vector<Attribute> attributes; // root attributes
+  // Optional series of `series_length` values per run (e.g. one per round):
+  // one float64 variable each, dims (A1, ..., An, replicate, series_dimension).
+  std::vector<Variable> series;
+  std::int64_t series_length = 0;
+  std::string series_dimension = "round";  // coordinate 1..series_length
+};
+
+struct OpenOptions {
+  // Replace an existing PATH at finish(), and discard any PATH.partial now.
+  bool overwrite = false;
+  // Continue PATH.partial from its journal instead of starting over. If PATH
+  // already holds these results (same layout) and no partial file is left,
+  // nothing is written: complete() is true.
+  bool resume = false;
+  // One line about this process (version, host, threads) for the journal's
+  // list of sessions; see sessions().
+  std::string session;
+};
+
+// Sizes of a results file, for `coopsweep run --dry-run`.
+struct FileSizeEstimate {
+  std::int64_t partial_bytes = 0;  // PATH.partial while running (uncompressed, exact up to metadata)
+  std::int64_t final_bytes = 0;    // PATH when finished (compressed; estimated)
 };
 
 class ResultsFile {
  public:
-  // Creates `path` + ".partial" and lays out every variable; the final name
-  // appears only when finish() succeeds, so a file at `path` is always complete.
+  // Creates `path` + ".partial" and its journal and lays out every variable; the
+  // final name appears only when finish() succeeds, so a file at `path` is
+  // always complete. Same as open() with {overwrite, resume = false}.
   // Throws ResultsFileError if the partial file cannot be created, or if `path`
-  // exists and `overwrite` is false.
+  // exists and `overwrite` is false; FileBusy if another process writes it.
   static ResultsFile create(const std::filesystem::path& path, const ResultsLayout& layout,
                             bool overwrite);
+
+  // Starts (or, with options.resume, continues) the results file `path`.
+  // Resuming reads the journal: a partial file whose layout was never finished
+  // is created again; otherwise the partial file is compared with `layout`
+  // (read-only) and opened. Throws ResumeMismatch, before anything changes,
+  // naming the first difference (an axis, the replicates, a metric, the series
+  // or a non-provenance attribute such as the seed or the engine version), or
+  // when a partial file has no journal, or a journal's partial file is
+  // missing; FileBusy if another process writes it; ResultsFileError if the
+  // files cannot be created or opened.
+  static ResultsFile open(const std::filesystem::path& path, const ResultsLayout& layout,
+                          const OpenOptions& options);
 
   ResultsFile(ResultsFile&&) noexcept;
   ResultsFile& operator=(ResultsFile&&) noexcept;
@@ -77,6 +127,18 @@ class ResultsFile {
   // Number of runs (configuration, replicate) and configurations in the layout.
   std::int64_t run_count() const noexcept;
   std::int64_t configuration_count() const noexcept;
+
+  // True when open() found `path` already complete with this layout: nothing
+  // to write, and finish() does nothing.
+  bool complete() const noexcept;
+
+  // Runs [0, committed_runs()) are durable: after open(), where a resumed run
+  // picks up; after checkpoint(N), N.
+  std::int64_t committed_runs() const noexcept;
+
+  // The sessions that wrote this file, oldest first, this one last (with its
+  // time up to the last checkpoint).
+  const std::vector<JournalSession>& sessions() const noexcept;
 
   // Writes runs [first_run, first_run + count) in row-major order of
   // (A1, ..., An, replicate). `values` is metric-major: values[m * count + i] is
@@ -89,18 +151,53 @@ class ResultsFile {
   void write_summaries(std::int64_t first_configuration, std::int64_t count,
                        std::span<const double> means, std::span<const double> stds);
 
-  // Sets `completed` = 1, flushes, closes and renames the partial file to its
-  // final name (replacing an existing file only if `overwrite` was given).
-  void finish();
+  // Writes the series of runs [first_run, first_run + count): values[(s * count
+  // + i) * series_length + t] is element t of series s of run first_run + i.
+  void write_series(std::int64_t first_run, std::int64_t count, std::span<const double> values);
+
+  // Reads back runs (metric-major like write_runs) and replicate means
+  // (metric-major like write_summaries) from the partial file, e.g. those a
+  // resumed run needs to finish the summary of a configuration it continues.
+  std::vector<double> read_runs(std::int64_t first_run, std::int64_t count);
+  std::vector<double> read_means(std::int64_t first_configuration, std::int64_t count);
+
+  // Makes the data of runs [0, runs_done) durable and records it in the
+  // journal: flushes the written data, fsyncs the partial file, then appends
+  // and syncs a journal record. The caller guarantees that those runs, and the
+  // summaries of configurations whose runs all lie among them, were written.
+  // `runs_done` never decreases. Throws ResultsFileError (the file is then closed).
+  void checkpoint(std::int64_t runs_done);
+
+  // Checkpoints every run, writes the finished file PATH.finishing (chunked,
+  // compressed, `completed` = 1, with the layout's attributes replaced or
+  // extended by `final_attributes`), syncs it, renames it to PATH (replacing an
+  // existing file only if `overwrite` was given now or when the partial file
+  // was started) and removes the partial file and its journal. If the rename
+  // is refused, the partial file and journal stay, so that a later resume
+  // finishes without running anything again.
+  void finish(std::span<const Attribute> final_attributes = {});
 
   const std::filesystem::path& path() const noexcept;
   std::filesystem::path partial_path() const;
+  std::filesystem::path journal_path() const;
 
  private:
   struct Impl;
   explicit ResultsFile(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// PATH.partial, PATH.partial.journal and PATH.finishing for a results path.
+std::filesystem::path partial_path_of(const std::filesystem::path& path);
+std::filesystem::path journal_path_of(const std::filesystem::path& path);
+std::filesystem::path finishing_path_of(const std::filesystem::path& path);
+
+// The sizes of a file of `layout`: the partial file's exactly (plus an
+// allowance for metadata), the finished file's from the compression of a
+// sample of `sample_runs` runs (values metric-major like write_runs; series
+// values as for write_series, may be empty). Throws ResultsFileError.
+FileSizeEstimate estimate_file_size(const ResultsLayout& layout, std::int64_t sample_runs,
+                                    std::span<const double> values, std::span<const double> series);
 
 // The hyperslab boxes that cover the row-major flat range [begin, end) of an
 // array of the given shape, in row-major order; each box is (start, count) per

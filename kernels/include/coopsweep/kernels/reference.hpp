@@ -43,10 +43,24 @@ struct ReplicateState {
 // Builds G0 and the initial state of one replicate (MODEL.md "Initialisation").
 void initialise_replicate(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
 
+// The round-by-round values behind the window metrics, one element per round
+// that ran, each read where the kernel reads it for the metrics (after step 5,
+// before step 6): sum_e x_e / E0, trust summed over edges of active alliances
+// / E0 (both 0 when E0 = 0), the mean of pi_i over firms, and the share of the
+// alliances of G0 still active (1 when E0 = 0).
+struct RoundSeries {
+  std::vector<double> cooperation;
+  std::vector<double> trust;
+  std::vector<double> payoff;
+  std::vector<double> alliances;
+};
+
 // Runs one replicate (every step of MODEL.md's round, strategy evolution and
 // the fixation stop included) and returns its metrics. Precondition: `params`
-// valid per MODEL.md (see coopsweep::sweep::resolve_model). Thread-safe for
-// distinct `state`.
-RunMetrics simulate_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
+// valid per MODEL.md (see coopsweep::sweep::resolve_model). With `series`, also
+// replaces its contents with the run's round-by-round values (the metrics are
+// the same either way). Thread-safe for distinct `state` and `series`.
+RunMetrics simulate_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state,
+                              RoundSeries* series = nullptr);
 
 }  // namespace coopsweep::kernels

@@ -19,6 +19,10 @@ class ProgressLine {
   // Reports progress; prints nothing during the first `delay`, so short runs stay silent.
   void update(std::int64_t done, std::int64_t total);
 
+  // Runs already done before this process started (a resumed sweep): the rate
+  // and the time left count only the runs after them.
+  void set_baseline(std::int64_t done) noexcept { baseline_ = done; }
+
   // Ends the line if one was drawn.
   void finish();
 
@@ -34,6 +38,7 @@ class ProgressLine {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_print_;
   bool drawn_ = false;
+  std::int64_t baseline_ = 0;
 };
 
 }  // namespace coopsweep::sweep

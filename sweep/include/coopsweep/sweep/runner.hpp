@@ -7,12 +7,16 @@
 #include <coopsweep/sweep/design.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace coopsweep::sweep {
@@ -61,7 +65,9 @@ void summarize_replicates(std::span<const kernels::RunMetrics> replicates, std::
 struct SweepReport {
   std::int64_t configurations = 0;
   std::int64_t runs = 0;
-  double seconds = 0.0;
+  double seconds = 0.0;               // this call's running time
+  std::int64_t resumed_runs = 0;      // runs a resumed sweep found done
+  bool already_complete = false;      // resume found PATH complete: nothing ran
   // Per metric: the smallest and largest replicate mean and where they were.
   std::array<double, kernels::metric_count> min_mean{};
   std::array<double, kernels::metric_count> max_mean{};
@@ -76,5 +82,66 @@ struct SweepReport {
 // Interrupted when stopped (the partial file then stays, marked incomplete).
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, bool overwrite,
                         const ExecutionOptions& options);
+
+// How write_sweep stores the results.
+struct StoreOptions {
+  bool overwrite = false;  // replace PATH when done, and discard PATH.partial now (--force)
+  // Continue PATH.partial where its journal says the last run was stored
+  // (--resume): the file then holds exactly what an uninterrupted run writes.
+  // Starts afresh when there is nothing to resume; does nothing when PATH
+  // already holds the finished results of this spec.
+  bool resume = false;
+  // Seconds between checkpoints (flush, fsync, journal record): the work a
+  // kill can lose. 0 checkpoints after every block.
+  double checkpoint_interval = 1.0;
+  int processes = 1;  // processes writing the sweep, for provenance
+  // Called once, before running, when a resumed sweep continues from runs_done > 0.
+  std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_resume;
+};
+
+// write_sweep with the store's options; also writes the provenance attributes
+// (build, host, threads, processes, times, history of sessions). Throws
+// InputError before anything is created for a bad spec, and before anything is
+// changed for a resume the file refuses (another spec, seed, grid or engine
+// version; a partial file without journal; a file another process writes);
+// io::ResultsFileError on write failures (the partial file and its journal
+// stay, resumable); Interrupted when stopped (after a checkpoint).
+// Thread-safe for distinct paths.
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
+                        const ExecutionOptions& options);
+
+// The per-round series stored with `[output] timeseries = true`, in order:
+// cooperation, trust, payoff and alliances of each round (kernels::RoundSeries).
+inline constexpr std::array<std::string_view, 4> series_names = {
+    "cooperation_by_round", "trust_by_round", "payoff_by_round", "alliances_by_round"};
+
+// Rounds stored per run with timeseries: the largest `rounds` of the grid
+// (shorter runs end in NaN). 0 without timeseries.
+std::int64_t series_length(const SweepSpec& spec);
+
+// Uncompressed bytes of the series of a spec (0 without timeseries), and a
+// warning naming the size and the limit when it exceeds [output] timeseries_limit_gb.
+std::int64_t series_bytes(const SweepSpec& spec);
+std::optional<std::string> series_warning(const SweepSpec& spec);
+
+// What a sweep will take, for `coopsweep run --dry-run`.
+struct SweepEstimate {
+  std::int64_t configurations = 0;
+  std::int64_t runs = 0;
+  std::int64_t runs_left = 0;           // runs minus those a resume would skip
+  double seconds = 0.0;                 // estimated running time of runs_left
+  std::int64_t calibration_runs = 0;    // runs timed to estimate it
+  double calibration_seconds = 0.0;
+  std::int64_t partial_bytes = 0;       // PATH.partial while running (uncompressed)
+  std::int64_t file_bytes = 0;          // PATH when finished (compressed; estimated)
+  std::int64_t series_bytes = 0;        // the series' share of partial_bytes
+};
+
+// Validates the spec and times a sample of runs spread over the grid (with
+// the threads of `options`), growing until it runs about `calibration_seconds`,
+// to estimate the sweep's time; the file sizes come from the sample's
+// compressibility. Writes nothing. Throws InputError for a bad spec.
+SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& options, std::int64_t runs_done = 0,
+                             double calibration_seconds = 0.5);
 
 }  // namespace coopsweep::sweep

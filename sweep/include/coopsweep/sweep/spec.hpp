@@ -11,6 +11,8 @@
 //   trust_decay = { start = 0.0, stop = 0.2, num = 11 }
 //   [output]
 //   path = "results.h5"     # relative to the working directory
+//   timeseries = false      # also store per-round cooperation, trust, payoff and alliances
+//   timeseries_limit_gb = 1 # warn (and estimate the size) when the series would take more
 
 #include <coopsweep/kernels/model_params.hpp>
 #include <coopsweep/sweep/parameters.hpp>
@@ -37,6 +39,8 @@ struct SweepSpec {
   std::vector<std::string> fixed;   // names set in [model], in file order
   std::vector<GridAxis> axes;       // in file order; the first varies slowest
   std::string output_path;          // empty when the spec names none
+  bool timeseries = false;          // store per-round series of every run
+  double timeseries_limit_gb = 1.0; // warn above this many gigabytes (10^9 bytes) of series
 };
 
 // Parses and checks a spec: TOML syntax, known sections and keys, types and
