@@ -18,6 +18,8 @@ packages=(
   python3-pytest python3-matplotlib
   python3-scipy valgrind          # benchmarks/compare.py (Mann-Whitney U), instructions.sh (callgrind)
   clang libclang-rt-14-dev        # scripts/fuzz.sh: libFuzzer, and sanitizer builds with clang
+  python3-pandas python3-tqdm       # the Python package: tables in the notebook, progress bars
+  python3-nbclient python3-nbformat python3-ipykernel  # executing examples/quickstart.ipynb in the tests
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // coopsweep: parameter sweeps of the co-opetitive network model (shared/MODEL.md).
 
 #include "commands.hpp"
+#include "plot.hpp"
 
 #include <coopsweep/version.hpp>
 
@@ -30,7 +31,9 @@ constexpr const char* run_footer =
     "\nThe HDF5 file opens in Python with xarray.open_dataset(path, engine=\"h5netcdf\"):\n"
     "one dimension per grid axis (in the spec's order) plus `replicate`, one variable per\n"
     "metric, and <metric>_mean / <metric>_std over replicates. It appears under its name\n"
-    "only when complete; an interrupted run leaves PATH.partial (root attribute completed = 0).\n"
+    "only when complete; an interrupted or killed run leaves PATH.partial (root attribute\n"
+    "completed = 0, readable) and PATH.partial.journal, and `run --resume` continues it.\n"
+    "[output] timeseries = true also stores per-round cooperation, trust, payoff and alliances.\n"
     "See `coopsweep parameters` for every parameter and metric.\n"
     "Exit status: 0 done, 1 failure while running, 2 bad input, 130 interrupted.";
 
@@ -53,7 +56,16 @@ int main(int argc, char** argv) {
   run->add_option("--block-size", run_args.block_size,
                   "runs per scheduling block (default: chosen from the cost of a run; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
-  run->add_flag("--force", run_args.force, "overwrite an existing results file");
+  run->add_flag("--force", run_args.force, "overwrite an existing results file (and discard a partial one)");
+  run->add_flag("--resume", run_args.resume,
+                "continue an interrupted run from OUTPUT.partial and its journal; refused for another spec or "
+                "engine version");
+  run->add_flag("--dry-run", run_args.dry_run,
+                "print the number of runs and estimates of the time (from a short calibration) and of the file "
+                "size; run and write nothing");
+  run->add_option("--checkpoint-interval", run_args.checkpoint_interval,
+                  "seconds between checkpoints, the work a kill can lose (default 1; 0: after every block)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", run_args.quiet, "no progress line and no summary");
   run->footer(run_footer);
 
@@ -83,6 +95,17 @@ int main(int argc, char** argv) {
 
   auto* parameters = app.add_subcommand("parameters", "List the model's parameters and metrics");
 
+  std::string inspect_file;
+  auto* inspect = app.add_subcommand(
+      "inspect", "Describe a results file: dimensions, variables, provenance, completion and progress");
+  inspect->add_option("file", inspect_file, "results file (PATH, or PATH.partial of an unfinished run)")->required();
+
+  // Everything after `plot` goes to the Python package, --help included.
+  auto* plot = app.add_subcommand(
+      "plot", "Plot a results file: a phase diagram (--y) or lines with confidence bands (--hue); see `plot --help`");
+  plot->prefix_command();
+  plot->set_help_flag();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -95,5 +118,7 @@ int main(int argc, char** argv) {
   if (*validate) return coopsweep::cli::validate_command(validate_spec);
   if (*simulate) return coopsweep::cli::simulate_command(simulate_args);
   if (*parameters) return coopsweep::cli::parameters_command();
+  if (*inspect) return coopsweep::cli::inspect_command(inspect_file);
+  if (*plot) return coopsweep::cli::plot_command(plot->remaining());
   return coopsweep::cli::exit_bad_input;
 }
