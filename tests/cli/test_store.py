@@ -227,7 +227,10 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_data(tmp_
             process.kill()
             process.wait()
             kills += 1
-            assert not out.exists()
+            if out.exists():
+                # The kill landed after the final rename, as the process exited:
+                # the sweep had finished, and the file must be the complete one.
+                break
             if os.path.exists(f"{out}.partial.journal") and journal_progress(f"{out}.partial.journal")[0]:
                 with h5py.File(f"{out}.partial", "r") as f:
                     assert f.attrs["completed"] == 0
