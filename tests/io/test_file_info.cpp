@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,13 +14,6 @@ namespace fs = std::filesystem;
 using namespace coopsweep::io;
 
 namespace {
-
-fs::path temp_dir() {
-  const fs::path path = fs::temp_directory_path() / ("coopsweep-test-info-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(std::random_device{}()));
-  fs::create_directories(path);
-  return path;
-}
 
 ResultsLayout layout() {
   ResultsLayout layout;
@@ -36,7 +31,7 @@ ResultsLayout layout() {
 }  // namespace
 
 TEST_CASE("read_file_info lists dimensions, variables and attributes in creation order", "[io][file_info]") {
-  const fs::path dir = temp_dir();
+  const coopsweep::testing::TempDir dir("coopsweep-test-info");
   const fs::path path = dir / "info.h5";
   ResultsFile file = ResultsFile::create(path, layout(), false);
 
@@ -75,15 +70,13 @@ TEST_CASE("read_file_info lists dimensions, variables and attributes in creation
     CHECK(info.attributes[1].value == AttributeValue(std::int64_t{5}));
     CHECK(info.attributes[3].value == AttributeValue(std::string("now")));
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("read_file_info names a missing file or one that is not HDF5", "[io][file_info]") {
-  const fs::path dir = temp_dir();
+  const coopsweep::testing::TempDir dir("coopsweep-test-info");
   CHECK_THROWS_WITH(read_file_info(dir / "none.h5"), Catch::Contains("none.h5") && Catch::Contains("does not exist"));
   std::ofstream(dir / "text.h5") << "not HDF5";
   CHECK_THROWS_WITH(read_file_info(dir / "text.h5"), Catch::Contains("is not an HDF5 file"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("attribute_text writes values as inspect shows them", "[io][file_info]") {

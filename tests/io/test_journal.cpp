@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -16,27 +18,9 @@
 namespace fs = std::filesystem;
 using namespace coopsweep::io;
 
+using coopsweep::testing::TempDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("coopsweep-test-journal-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter++) + "-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -64,7 +48,7 @@ TEST_CASE("crc32 is the IEEE 802.3 checksum", "[io][journal]") {
 }
 
 TEST_CASE("a journal records sessions and checkpoints and reads them back", "[io][journal]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-journal");
   const fs::path path = dir / "results.h5.partial.journal";
   {
     Journal journal = Journal::lock(path);
@@ -101,7 +85,7 @@ TEST_CASE("a journal records sessions and checkpoints and reads them back", "[io
 }
 
 TEST_CASE("a missing journal reads as invalid", "[io][journal]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-journal");
   const JournalState state = read_journal(dir / "none.journal");
   CHECK_FALSE(state.valid);
   CHECK(state.runs_done == 0);
@@ -147,7 +131,7 @@ TEST_CASE("a damaged tail ends the intact prefix", "[io][journal]") {
 }
 
 TEST_CASE("appends after a damaged tail follow the intact records", "[io][journal]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-journal");
   const fs::path path = dir / "journal";
   write_text(path, record("coopsweep-journal 1 runs=10 configurations=5 overwrite=0") + record("ready") +
                        record("done 4 0.1") + "done 6 0.2 *0000");
@@ -162,7 +146,7 @@ TEST_CASE("appends after a damaged tail follow the intact records", "[io][journa
 }
 
 TEST_CASE("a journal is locked against a second writer", "[io][journal]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-journal");
   const fs::path path = dir / "journal";
   CHECK_FALSE(journal_locked(path));
   {
@@ -182,7 +166,7 @@ TEST_CASE("a journal is locked against a second writer", "[io][journal]") {
 }
 
 TEST_CASE("a journal that cannot be created names the reason", "[io][journal]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-journal");
   const fs::path path = dir / "missing" / "journal";
   CHECK_THROWS_WITH(Journal::lock(path), Catch::Contains(path.string()) && Catch::Contains("No such file"));
 }

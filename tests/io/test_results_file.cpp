@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -21,32 +23,12 @@
 namespace fs = std::filesystem;
 using namespace coopsweep::io;
 
+using coopsweep::testing::TempDir;
+
 namespace {
 
 // ---------------------------------------------------------------------------
 // Fixtures
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device entropy;
-    path_ = fs::temp_directory_path() /
-            ("coopsweep-test-io-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++) + "-" + std::to_string(entropy()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -322,7 +304,7 @@ TEST_CASE("boxes_for_flat_range rejects ranges outside the shape", "[io][boxes]"
 
 TEST_CASE("a finished results file holds the layout and the values and completed = 1",
           "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = three_axis_layout();
   const std::size_t metrics = layout.metrics.size();
@@ -428,7 +410,7 @@ TEST_CASE("a finished results file holds the layout and the values and completed
 
 TEST_CASE("an unfinished results file stays partial with completed = 0",
           "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = three_axis_layout();
   fs::path partial;
@@ -456,7 +438,7 @@ TEST_CASE("an unfinished results file stays partial with completed = 0",
 }
 
 TEST_CASE("a stale partial file from a crashed run is replaced", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   write_bytes(fs::path(path.string() + ".partial"), "not an HDF5 file");
   ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
@@ -465,7 +447,7 @@ TEST_CASE("a stale partial file from a crashed run is replaced", "[io][results_f
 }
 
 TEST_CASE("without axes the metrics have only the replicate dimension", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "scalar.h5";
   ResultsLayout layout;
   layout.replicates = 3;
@@ -494,7 +476,7 @@ TEST_CASE("without axes the metrics have only the replicate dimension", "[io][re
 }
 
 TEST_CASE("an unwritten scalar summary reads as NaN", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "scalar.h5";
   ResultsLayout layout;
   layout.metrics = {Variable{"x", "", ""}};
@@ -505,7 +487,7 @@ TEST_CASE("an unwritten scalar summary reads as NaN", "[io][results_file]") {
 }
 
 TEST_CASE("axes with a single value and a single replicate", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "single.h5";
   ResultsLayout layout;
   layout.axes = {Axis{"a", std::vector<std::string>{"only"}, "", ""},
@@ -531,7 +513,7 @@ TEST_CASE("axes with a single value and a single replicate", "[io][results_file]
 
 TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first, split evenly",
           "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "big.h5";
   ResultsLayout layout;
   std::vector<std::int64_t> a(300), b(500);
@@ -551,7 +533,7 @@ TEST_CASE("chunks hold at most 64Ki elements with full trailing dimensions first
 }
 
 TEST_CASE("an existing file is not overwritten without overwrite", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const std::string precious = "precious earlier results\n";
   write_bytes(path, precious);
@@ -568,7 +550,7 @@ TEST_CASE("an existing file is not overwritten without overwrite", "[io][results
 }
 
 TEST_CASE("overwrite replaces an existing file only at finish", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const std::string earlier = "earlier results\n";
   write_bytes(path, earlier);
@@ -582,7 +564,7 @@ TEST_CASE("overwrite replaces an existing file only at finish", "[io][results_fi
 }
 
 TEST_CASE("finish does not replace a file that appeared during the run", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
   write_bytes(path, "someone else's\n");
@@ -601,7 +583,7 @@ TEST_CASE("finish does not replace a file that appeared during the run", "[io][r
 }
 
 TEST_CASE("writes outside the layout or of the wrong size throw", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   ResultsFile file = ResultsFile::create(dir / "results.h5", three_axis_layout(), false);
   const auto values = [](std::int64_t count) { return run_values(2, 0, count); };
   CHECK_THROWS_AS(file.write_runs(-1, 1, values(1)), ResultsFileError);
@@ -617,7 +599,7 @@ TEST_CASE("writes outside the layout or of the wrong size throw", "[io][results_
 }
 
 TEST_CASE("invalid layouts are rejected before any file is created", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const auto rejects = [&](ResultsLayout layout, const std::string& why) {
     CHECK_THROWS_WITH(ResultsFile::create(path, layout, false), Catch::Contains(why));
@@ -647,7 +629,7 @@ TEST_CASE("invalid layouts are rejected before any file is created", "[io][resul
 }
 
 TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   SECTION("a missing directory") {
     const fs::path path = dir / "missing" / "results.h5";
     try {
@@ -749,7 +731,7 @@ OpenOptions resume_options() {
 
 TEST_CASE("once laid out, storing runs changes only raw data bytes of the partial file",
           "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = series_layout();
   (void)ResultsFile::create(path, layout, false);  // laid out, then closed
@@ -799,7 +781,7 @@ TEST_CASE("once laid out, storing runs changes only raw data bytes of the partia
 }
 
 TEST_CASE("a resumed file continues after the last checkpoint and finishes complete", "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = series_layout();
   {
@@ -854,7 +836,7 @@ TEST_CASE("a resumed file continues after the last checkpoint and finishes compl
 }
 
 TEST_CASE("the finished file is chunked and compressed with deflate level 1", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   ResultsFile file = ResultsFile::create(path, three_axis_layout(), false);
   file.write_runs(0, 72, run_values(2, 0, 72));
@@ -875,7 +857,7 @@ TEST_CASE("the finished file is chunked and compressed with deflate level 1", "[
 }
 
 TEST_CASE("a resume refuses a file made for another layout, and leaves it untouched", "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   {
     ResultsFile file = ResultsFile::create(path, series_layout(), false);
@@ -932,7 +914,7 @@ TEST_CASE("a resume refuses a file made for another layout, and leaves it untouc
 }
 
 TEST_CASE("what a resume finds decides what it does", "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = three_axis_layout();
   SECTION("nothing: it starts afresh") {
@@ -1008,7 +990,7 @@ TEST_CASE("what a resume finds decides what it does", "[io][results_file][crash]
 }
 
 TEST_CASE("a second writer of the same results is refused", "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   ResultsFile first = ResultsFile::create(path, three_axis_layout(), false);
   CHECK_THROWS_AS(ResultsFile::create(path, three_axis_layout(), true), FileBusy);
@@ -1019,7 +1001,7 @@ TEST_CASE("a second writer of the same results is refused", "[io][results_file][
 }
 
 TEST_CASE("series are checked like runs", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   ResultsFile plain = ResultsFile::create(dir / "plain.h5", three_axis_layout(), false);
   CHECK_THROWS_WITH(plain.write_series(0, 1, series_values(2, 5, 0, 1)), Catch::Contains("the layout has none"));
   ResultsFile file = ResultsFile::create(dir / "series.h5", series_layout(), false);
@@ -1034,7 +1016,7 @@ TEST_CASE("series are checked like runs", "[io][results_file]") {
 }
 
 TEST_CASE("a failure while finishing keeps every run in the partial file", "[io][results_file][crash]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = three_axis_layout();
   {
@@ -1061,7 +1043,7 @@ TEST_CASE("a failure while finishing keeps every run in the partial file", "[io]
 }
 
 TEST_CASE("size estimates bound the partial file and the compressed one", "[io][results_file]") {
-  const TempDir dir;
+  const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";
   const ResultsLayout layout = series_layout();
   const FileSizeEstimate estimate =

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -105,8 +107,7 @@ TEST_CASE("summarize_replicates gives mean and sample deviation and skips NaN", 
 }
 
 TEST_CASE("a stop request ends the run early and leaves only a partial file", "[runner]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("coopsweep-runner-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
   const auto path = dir / "stopped.h5";
   std::atomic<bool> stop{false};
   sweep::ExecutionOptions options;
@@ -119,17 +120,14 @@ TEST_CASE("a stop request ends the run early and leaves only a partial file", "[
   CHECK_THROWS_AS(sweep::write_sweep(sweep::parse_spec(small_grid), path, false, options), sweep::Interrupted);
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(std::filesystem::exists(path.string() + ".partial"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("write_sweep refuses a bad spec before creating anything", "[runner]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("coopsweep-runner-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
   const auto path = dir / "bad.h5";
   const auto spec = sweep::parse_spec("[grid]\ntopology = ['ring']\npartners = [3]");
   CHECK_THROWS_AS(sweep::write_sweep(spec, path, false, {}), sweep::InputError);
-  CHECK(std::filesystem::is_empty(dir));
-  std::filesystem::remove_all(dir);
+  CHECK(std::filesystem::is_empty(dir.path()));
 }
 
 // ---------------------------------------------------------------------------
@@ -138,17 +136,6 @@ TEST_CASE("write_sweep refuses a bad spec before creating anything", "[runner]")
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("coopsweep-runner-" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 // Reads a finished file back with the plain HDF5 C API.
 struct H5Reader {
@@ -256,9 +243,9 @@ timeseries = true
 }  // namespace
 
 TEST_CASE("a stopped sweep resumes to exactly the data of an uninterrupted one", "[runner][resume]") {
-  const TempDir dir;
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
   const auto spec = sweep::parse_spec(small_grid);
-  const fs::path reference = dir.path / "reference.h5";
+  const fs::path reference = dir / "reference.h5";
   sweep::ExecutionOptions plain;
   plain.threads = 2;
   sweep::write_sweep(spec, reference, false, plain);
@@ -267,7 +254,7 @@ TEST_CASE("a stopped sweep resumes to exactly the data of an uninterrupted one",
   // with another thread count and block size.
   for (const std::int64_t stop_after : {1, 7, 23}) {
     INFO("stopped after " << stop_after << " runs");
-    const fs::path path = dir.path / ("resumed-" + std::to_string(stop_after) + ".h5");
+    const fs::path path = dir / ("resumed-" + std::to_string(stop_after) + ".h5");
     std::atomic<bool> stop{false};
     sweep::ExecutionOptions options;
     options.threads = 1;
@@ -303,8 +290,8 @@ TEST_CASE("a stopped sweep resumes to exactly the data of an uninterrupted one",
 }
 
 TEST_CASE("a resume from another spec is refused as bad input", "[runner][resume]") {
-  const TempDir dir;
-  const fs::path path = dir.path / "stopped.h5";
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const fs::path path = dir / "stopped.h5";
   std::atomic<bool> stop{true};
   sweep::ExecutionOptions options;
   options.stop = &stop;
@@ -328,8 +315,8 @@ TEST_CASE("a resume from another spec is refused as bad input", "[runner][resume
 }
 
 TEST_CASE("the results file records its provenance", "[runner][provenance]") {
-  const TempDir dir;
-  const fs::path path = dir.path / "provenance.h5";
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const fs::path path = dir / "provenance.h5";
   const auto spec = sweep::parse_spec(small_grid, "small.toml");
   sweep::ExecutionOptions options;
   options.threads = 2;
@@ -377,8 +364,8 @@ TEST_CASE("the results file records its provenance", "[runner][provenance]") {
 }
 
 TEST_CASE("timeseries store every round of every run", "[runner][series]") {
-  const TempDir dir;
-  const fs::path path = dir.path / "series.h5";
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const fs::path path = dir / "series.h5";
   const auto spec = sweep::parse_spec(series_grid);
   CHECK(sweep::series_length(spec) == 10);
   CHECK(sweep::series_bytes(spec) == 12 * 10 * 4 * 8);
@@ -404,7 +391,7 @@ TEST_CASE("timeseries store every round of every run", "[runner][series]") {
     }
   }
   // Without timeseries there are no series variables.
-  const fs::path plain = dir.path / "plain.h5";
+  const fs::path plain = dir / "plain.h5";
   sweep::write_sweep(sweep::parse_spec(small_grid), plain, false, {});
   const auto names = H5Reader(plain).datasets();
   CHECK(std::find(names.begin(), names.end(), "round") == names.end());
@@ -419,7 +406,7 @@ TEST_CASE("a warning names the size of series above their limit", "[runner][seri
 }
 
 TEST_CASE("estimate_sweep times a sample and writes nothing", "[runner][estimate]") {
-  const TempDir dir;
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
   const auto spec = sweep::parse_spec(series_grid);
   sweep::ExecutionOptions options;
   options.threads = 2;
@@ -435,7 +422,7 @@ TEST_CASE("estimate_sweep times a sample and writes nothing", "[runner][estimate
   CHECK(estimate.partial_bytes > 12 * 12 * 8 + estimate.series_bytes);
   CHECK(estimate.file_bytes > 0);
   CHECK(estimate.file_bytes <= estimate.partial_bytes);
-  CHECK(fs::is_empty(dir.path));
+  CHECK(fs::is_empty(dir.path()));
   CHECK_THROWS_AS(sweep::estimate_sweep(sweep::parse_spec("[grid]\ntopology = ['ring']\npartners = [3]"), options),
                   sweep::InputError);
 }
