@@ -55,6 +55,19 @@ std::vector<RunMetrics> collect(const sweep::GridDesign& design, std::uint64_t s
   return out;
 }
 
+// One run per block on one thread, raising `stop` once `runs` runs are done:
+// the sweep then stops at a run count the test knows.
+sweep::ExecutionOptions stopping_after(std::int64_t runs, std::atomic<bool>& stop) {
+  sweep::ExecutionOptions options;
+  options.threads = 1;
+  options.block_size = 1;
+  options.stop = &stop;
+  options.on_progress = [runs, &stop](std::int64_t done, std::int64_t) {
+    if (done >= runs) stop = true;
+  };
+  return options;
+}
+
 bool bitwise_equal(const std::vector<RunMetrics>& a, const std::vector<RunMetrics>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(RunMetrics)) == 0;
 }
@@ -110,13 +123,7 @@ TEST_CASE("a stop request ends the run early and leaves only a partial file", "[
   const coopsweep::testing::TempDir dir("coopsweep-runner");
   const auto path = dir / "stopped.h5";
   std::atomic<bool> stop{false};
-  sweep::ExecutionOptions options;
-  options.threads = 1;
-  options.block_size = 1;
-  options.stop = &stop;
-  options.on_progress = [&](std::int64_t done, std::int64_t) {
-    if (done >= 3) stop = true;
-  };
+  const sweep::ExecutionOptions options = stopping_after(3, stop);
   CHECK_THROWS_AS(sweep::write_sweep(sweep::parse_spec(small_grid), path, false, options), sweep::Interrupted);
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(std::filesystem::exists(path.string() + ".partial"));
@@ -256,13 +263,7 @@ TEST_CASE("a stopped sweep resumes to exactly the data of an uninterrupted one",
     INFO("stopped after " << stop_after << " runs");
     const fs::path path = dir / ("resumed-" + std::to_string(stop_after) + ".h5");
     std::atomic<bool> stop{false};
-    sweep::ExecutionOptions options;
-    options.threads = 1;
-    options.block_size = 1;
-    options.stop = &stop;
-    options.on_progress = [&](std::int64_t done, std::int64_t) {
-      if (done >= stop_after) stop = true;
-    };
+    const sweep::ExecutionOptions options = stopping_after(stop_after, stop);
     sweep::StoreOptions store;
     store.checkpoint_interval = 60.0;  // the stop itself checkpoints
     CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, options), sweep::Interrupted);
