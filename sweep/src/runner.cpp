@@ -11,7 +11,6 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
-#include <mutex>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -70,26 +69,6 @@ void store_series(const kernels::RoundSeries& from, std::size_t i, std::size_t c
   }
 }
 
-#if defined(__SANITIZE_THREAD__)
-// Debian's oneTBB is not built with ThreadSanitizer, so TSan cannot see the
-// pipeline's own hand-offs of tokens between stages and threads and reports
-// them as races. In TSan builds only, every stage crosses this mutex on entry
-// and exit, which makes those (already ordered) hand-offs visible; real races
-// in the stages' bodies are still reported.
-class StageBoundary {
- public:
-  void cross() { const std::lock_guard<std::mutex> lock(mutex_); }
-
- private:
-  std::mutex mutex_;
-};
-#else
-class StageBoundary {
- public:
-  void cross() noexcept {}
-};
-#endif
-
 // The shared engine of run_design, simulate, write_sweep and estimate_sweep:
 // runs [first_run, configurations * replicates) of configurations
 // first_configuration..., `params_of(configuration)` giving a configuration's
@@ -107,7 +86,6 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
   std::int64_t done = first_run;
   bool stopped = false;
   const auto length = static_cast<std::size_t>(series_length);
-  StageBoundary boundary;
 
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -115,7 +93,6 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
         static_cast<std::size_t>(2 * threads + 2),
         tbb::make_filter<void, Block>(tbb::filter_mode::serial_in_order,
                                       [&](tbb::flow_control& control) {
-                                        boundary.cross();
                                         if (next >= total ||
                                             (options.stop && options.stop->load(std::memory_order_relaxed))) {
                                           stopped = next < total;
@@ -127,13 +104,11 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                                         block.runs.resize(static_cast<std::size_t>(
                                             std::min(block_size, total - next)));
                                         next += static_cast<std::int64_t>(block.runs.size());
-                                        boundary.cross();
                                         return block;
                                       }) &
             tbb::make_filter<Block, Block>(
                 tbb::filter_mode::parallel,
                 [&](Block block) {
-                  boundary.cross();
                   Worker& worker = workers.local();
                   const std::size_t count = block.runs.size();
                   if (length > 0) {
@@ -155,18 +130,14 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                                                                 length > 0 ? &worker.series : nullptr);
                     if (length > 0) store_series(worker.series, i, count, length, block.series);
                   }
-                  boundary.cross();
                   return block;
                 }) &
             tbb::make_filter<Block, void>(tbb::filter_mode::serial_in_order, [&](Block block) {
-              boundary.cross();
               consume(static_cast<const Block&>(block));
               done += static_cast<std::int64_t>(block.runs.size());
               if (options.on_progress) options.on_progress(done, total);
-              boundary.cross();
             }));
   });
-  boundary.cross();
   if (stopped) {
     throw Interrupted("stopped after " + std::to_string(done) + " of " + std::to_string(total) + " runs");
   }
