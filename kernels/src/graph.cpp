@@ -7,6 +7,8 @@
 
 #include <coopsweep/kernels/graph.hpp>
 
+#include "exact_storage.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -270,9 +272,18 @@ constexpr std::int64_t row_set_max_degree = 16;
 
 // The bit matrix (N^2 / 8 bytes) is used when it is small (<= 4 MiB) or no larger
 // than the hash set's 16 |E| bytes, i.e. when the graph is dense (k >= N / 64).
-bool use_bit_matrix(FirmIndex firms, std::int64_t edge_count) {
-  const double matrix_bytes = static_cast<double>(firms) * static_cast<double>(firms) / 8.0;
-  return matrix_bytes <= 4.0 * 1024 * 1024 || matrix_bytes <= 16.0 * static_cast<double>(edge_count);
+bool use_bit_matrix(double firms, double edge_count) {
+  const double matrix_bytes = firms * firms / 8.0;
+  return matrix_bytes <= 4.0 * 1024 * 1024 || matrix_bytes <= 16.0 * edge_count;
+}
+
+// Bytes of the edge sets above, as their constructors allocate them.
+double bit_set_bytes(double firms) { return std::ceil(firms / 64.0) * 8.0 * firms; }
+double row_set_bytes(double firms, double degree) { return 4.0 * firms * degree + 4.0 * firms; }
+double hash_set_bytes(double max_edges) {
+  double capacity = 16.0;
+  while (capacity < 2.0 * max_edges) capacity *= 2.0;
+  return 8.0 * capacity;
 }
 
 // Ring edges (i, i + m mod N) for m = 1..half (outer), i = 0..N-1 (inner).
@@ -381,7 +392,7 @@ void build_sparse_regular(FirmIndex n, std::int64_t k, SequentialStream& rng, Ed
     for (const auto& [a, b] : edges) present.insert(a, b);
     swap_edges(edges, present, attempts, rng);
   };
-  if (use_bit_matrix(n, edge_count)) {
+  if (use_bit_matrix(static_cast<double>(n), static_cast<double>(edge_count))) {
     BitEdgeSet present(n, edge_count);
     run(present);
   } else if (k <= row_set_max_degree) {
@@ -467,7 +478,7 @@ void build_small_world(FirmIndex n, std::int64_t k, double p, SequentialStream& 
     // No edge is rewired; the draws next_unit() < 0 are all false and unobservable.
     return;
   }
-  if (use_bit_matrix(n, edge_count)) {
+  if (use_bit_matrix(static_cast<double>(n), static_cast<double>(edge_count))) {
     BitEdgeSet present(n, edge_count);
     rewire_ring(n, half, p, present, rng, edges);
   } else {
@@ -641,10 +652,10 @@ void graph_from_undirected_edges(FirmIndex firms, const std::vector<std::pair<Fi
   const std::size_t directed = 2 * edges.size();
 
   out.firms = firms;
-  out.offsets.assign(n + 1, 0);
-  out.source.resize(directed);
-  out.target.resize(directed);
-  out.reverse.resize(directed);
+  detail::assign_exactly(out.offsets, n + 1, EdgeIndex{0});
+  detail::assign_exactly(out.source, directed, FirmIndex{0});
+  detail::assign_exactly(out.target, directed, FirmIndex{0});
+  detail::assign_exactly(out.reverse, directed, EdgeIndex{0});
 
   // Counting sort by source: degrees into offsets[i + 1], prefix sums, then
   // offsets[i] serves as row i's write cursor and ends at row i + 1's start.
@@ -680,6 +691,73 @@ void graph_from_undirected_edges(FirmIndex firms, const std::vector<std::pair<Fi
     const auto it = std::lower_bound(row_begin, row_end, i);
     out.reverse[e] = static_cast<EdgeIndex>(it - out.target.begin());
   }
+}
+
+GraphMemory alliance_graph_memory(const GraphParams& params) {
+  const auto n = static_cast<double>(params.firms);
+  const double k = params.topology == Topology::complete ? n - 1.0 : static_cast<double>(params.partners);
+  const double all_pairs = n * (n - 1.0) / 2.0;
+  constexpr double edge_bytes = sizeof(Edge);  // one entry of the undirected edge list
+  // The set build_sparse_regular picks for a k-regular graph with `edges` alliances.
+  const auto regular_set = [&](double degree, double edges) {
+    if (edges < 2.0) return 0.0;
+    if (use_bit_matrix(n, edges)) return bit_set_bytes(n);
+    if (degree <= static_cast<double>(row_set_max_degree)) return row_set_bytes(n, degree);
+    return hash_set_bytes(edges);
+  };
+
+  double edges = n * k / 2.0;  // undirected, as the generator reserves them
+  double build = 0.0;
+  switch (params.topology) {
+    case Topology::ring:
+      edges = n * std::floor(k / 2.0);
+      build = edge_bytes * edges;
+      break;
+    case Topology::regular:
+      if (2.0 * k <= n - 1.0) {
+        build = edge_bytes * edges + regular_set(k, edges);
+      } else {
+        // The sparse complement while it is drawn, then while the dense list is made from it.
+        const double sparse = n * (n - 1.0 - k) / 2.0;
+        const double rows = 4.0 * (n + 1.0) + 3.0 * sizeof(EdgeIndex) * 2.0 * sparse;
+        build = std::max(edge_bytes * sparse + regular_set(n - 1.0 - k, sparse),
+                         edge_bytes * sparse + rows + edge_bytes * (all_pairs - sparse));
+      }
+      break;
+    case Topology::small_world: {
+      edges = n * std::floor(k / 2.0);
+      build = edge_bytes * edges;
+      if (params.rewire > 0.0) {
+        build += (use_bit_matrix(n, edges) ? bit_set_bytes(n) : hash_set_bytes(edges)) + 4.0 * n;
+      }
+      break;
+    }
+    case Topology::scale_free: {
+      const double m = std::floor(k / 2.0);
+      edges = m * (m + 1.0) / 2.0 + m * (n - m - 1.0);
+      // The edge list, the endpoint list (two per edge), chosen_by and targets.
+      build = edge_bytes * edges + 2.0 * sizeof(FirmIndex) * edges + 4.0 * n + 4.0 * m;
+      break;
+    }
+    case Topology::random:
+      if (k >= n - 1.0) {
+        edges = all_pairs;
+      } else {
+        edges = edges + 4.0 * std::sqrt(edges) + 16.0;  // build_random's reserve
+      }
+      build = edge_bytes * edges;
+      break;
+    case Topology::complete:
+      edges = all_pairs;
+      build = edge_bytes * edges;
+      break;
+  }
+  GraphMemory out;
+  out.directed_edges = 2.0 * edges;
+  // offsets, then source, target and reverse per directed edge.
+  out.graph = sizeof(EdgeIndex) * (n + 1.0) + (2.0 * sizeof(FirmIndex) + sizeof(EdgeIndex)) * out.directed_edges;
+  out.build = build;
+  return out;
 }
 
 }  // namespace coopsweep::kernels

@@ -7,6 +7,9 @@ namespace coopsweep::kernels {
 
 double payoff_gini(std::span<const double> window_payoffs, std::vector<double>& scratch) {
   const std::size_t n = window_payoffs.size();
+  // Released first when it must grow, so that the old and the new copy are never
+  // held at once (see exact_storage.hpp).
+  if (n > scratch.capacity()) std::vector<double>().swap(scratch);
   scratch.assign(window_payoffs.begin(), window_payoffs.end());
   std::sort(scratch.begin(), scratch.end());
   double total = 0.0;

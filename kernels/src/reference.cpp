@@ -1,5 +1,7 @@
 #include <coopsweep/kernels/reference.hpp>
 
+#include "exact_storage.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -28,7 +30,7 @@ void assign_strategies(const ModelParams& p, const ReplicateStream& stream, Repl
   // f_C = f_D = 0.5); cooperators take what the defectors leave.
   const auto cooperators = std::min<FirmIndex>(
       static_cast<FirmIndex>(std::llround(p.cooperators * static_cast<double>(n))), n - defectors);
-  s.permutation.resize(static_cast<std::size_t>(n));
+  detail::assign_exactly(s.permutation, static_cast<std::size_t>(n), FirmIndex{0});
   std::iota(s.permutation.begin(), s.permutation.end(), FirmIndex{0});
   SequentialStream draws(stream, Purpose::strategies);
   const FirmIndex chosen = defectors + cooperators;
@@ -36,7 +38,7 @@ void assign_strategies(const ModelParams& p, const ReplicateStream& stream, Repl
     const auto j = i + static_cast<FirmIndex>(draws.below(static_cast<std::uint64_t>(n - i)));
     std::swap(s.permutation[i], s.permutation[j]);
   }
-  s.strategy.assign(static_cast<std::size_t>(n), Strategy::conditional);
+  detail::assign_exactly(s.strategy, static_cast<std::size_t>(n), Strategy::conditional);
   for (FirmIndex i = 0; i < defectors; ++i) s.strategy[s.permutation[i]] = Strategy::defector;
   for (FirmIndex i = defectors; i < chosen; ++i) s.strategy[s.permutation[i]] = Strategy::cooperator;
 }
@@ -144,7 +146,7 @@ void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, R
   const auto edges = static_cast<std::size_t>(s.graph.directed_edges());
 
   // Step 2: log-normal sizes with mean 1; exactly 1 when sigma = 0.
-  s.size.assign(n, 1.0);
+  detail::assign_exactly(s.size, n, 1.0);
   if (p.size_spread > 0.0) {
     SequentialStream draws(stream, Purpose::sizes);
     const double sigma = p.size_spread;
@@ -154,17 +156,17 @@ void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, R
   assign_strategies(p, stream, s);
 
   // Step 4.
-  s.differentiation.assign(n, 1.0);
-  s.payoff.assign(n, 0.0);
-  s.window_payoff.assign(n, 0.0);
-  s.quality.assign(n, 0.0);
-  s.acts.assign(n, 0);
-  s.update_payoff.assign(n, 0.0);
-  s.fitness.assign(n, 0.0);
-  s.next_strategy.assign(n, Strategy::conditional);
-  s.trust.assign(edges, p.trust_init);
-  s.action.assign(edges, 0);
-  s.active.assign(edges, 1);
+  detail::assign_exactly(s.differentiation, n, 1.0);
+  detail::assign_exactly(s.payoff, n, 0.0);
+  detail::assign_exactly(s.window_payoff, n, 0.0);
+  detail::assign_exactly(s.quality, n, 0.0);
+  detail::assign_exactly(s.acts, n, 0);
+  detail::assign_exactly(s.update_payoff, n, 0.0);
+  detail::assign_exactly(s.fitness, n, 0.0);
+  detail::assign_exactly(s.next_strategy, n, Strategy::conditional);
+  detail::assign_exactly(s.trust, edges, p.trust_init);
+  detail::assign_exactly(s.action, edges, 0);
+  detail::assign_exactly(s.active, edges, 1);
 }
 
 RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s,
@@ -185,9 +187,9 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
   const bool may_stop_early = p.stop_on_fixation && p.mutation == 0.0;
   const auto window_capacity = static_cast<std::size_t>(std::min(p.window, p.rounds));
   if (may_stop_early) {
-    s.recent_cooperation.assign(window_capacity, 0.0);
-    s.recent_trust.assign(window_capacity, 0.0);
-    s.recent_payoff.assign(window_capacity * static_cast<std::size_t>(n), 0.0);
+    detail::assign_exactly(s.recent_cooperation, window_capacity, 0.0);
+    detail::assign_exactly(s.recent_trust, window_capacity, 0.0);
+    detail::assign_exactly(s.recent_payoff, window_capacity * static_cast<std::size_t>(n), 0.0);
   }
   const std::int64_t known_window_start = p.rounds - std::min(p.window, p.rounds) + 1;
 
@@ -378,6 +380,27 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
   at(m, Metric::breakdown_round) = static_cast<double>(breakdown_round);
   at(m, Metric::rounds_run) = static_cast<double>(rounds);
   return m;
+}
+
+ReplicateMemory replicate_memory(const ModelParams& p, bool series) {
+  const GraphMemory graph = alliance_graph_memory({p.topology, p.firms, p.partners, p.rewire});
+  const auto n = static_cast<double>(p.firms);
+  ReplicateMemory out;
+  out.graph = graph.graph;
+  out.build = graph.build;
+  out.edges = (sizeof(double) + 2.0 * sizeof(std::uint8_t)) * graph.directed_edges;
+  // size, differentiation, payoff, window_payoff, quality, update_payoff,
+  // fitness and the Gini's scratch; strategy and next_strategy; acts and permutation.
+  out.firms = (8.0 * sizeof(double) + 2.0 * sizeof(Strategy) + sizeof(std::int32_t) + sizeof(FirmIndex)) * n;
+  if (p.stop_on_fixation && p.mutation == 0.0) {
+    const auto window = static_cast<double>(std::min(p.window, p.rounds));
+    out.window = sizeof(double) * window * (2.0 + n);
+  }
+  if (series) {
+    // Four series of one value per round, grown by push_back: up to twice that capacity.
+    out.series = 2.0 * 4.0 * sizeof(double) * static_cast<double>(p.rounds);
+  }
+  return out;
 }
 
 }  // namespace coopsweep::kernels

@@ -196,6 +196,9 @@ def simulate(
         An unknown parameter (with the nearest name), a value outside its
         domain, or a rule of MODEL.md broken (``partners <= firms - 1``,
         ...); the message names the parameter, the value and what is allowed.
+        Also, before anything runs, replicates that would need more memory
+        at once than the machine has available (firms x partners too large
+        for the threads).
     TypeError
         A value of a type no parameter takes (None, a list, ...).
     KeyboardInterrupt
@@ -283,8 +286,10 @@ def run(
     ------
     ValueError
         A bad spec: malformed TOML, an unknown key or parameter, a value
-        outside its domain, a bad configuration in the grid. The message names
-        the parameter, the value and what is allowed. Nothing is created.
+        outside its domain, a bad configuration in the grid, or runs that
+        would need more memory at once than the machine has available. The
+        message names the parameter, the value and what is allowed. Nothing is
+        created.
     FileExistsError
         `out`, or a partial file from an interrupted run, exists and
         `overwrite` is False.

@@ -182,6 +182,7 @@ int run_command(const RunArgs& args) {
   options.threads = threads;
   options.block_size = args.block_size;
   options.stop = &stop_requested;
+  options.memory_limit = args.memory_limit_gb * 1e9;
   if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
   install_stop_handlers();
   if (args.dry_run) {
@@ -287,6 +288,7 @@ int simulate_command(const SimulateArgs& args) {
   sweep::ExecutionOptions options;
   options.threads = threads;
   options.stop = &stop_requested;
+  options.memory_limit = args.memory_limit_gb * 1e9;
   if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
   install_stop_handlers();
   std::vector<kernels::RunMetrics> runs;
@@ -297,6 +299,13 @@ int simulate_command(const SimulateArgs& args) {
     progress.finish();
     std::cerr << "coopsweep: interrupted (" << error.what() << ")\n";
     return exit_interrupted;
+  } catch (const sweep::InputError& error) {
+    progress.finish();
+    return bad_input(error.what());
+  } catch (const std::exception& error) {
+    progress.finish();
+    std::cerr << "coopsweep: error: " << error.what() << "\n";
+    return exit_failure;
   }
 
   std::string json = "{";

@@ -23,6 +23,7 @@ struct RunArgs {
   bool resume = false;               // continue OUTPUT.partial
   bool dry_run = false;              // estimate, write nothing
   double checkpoint_interval = 1.0;  // seconds between checkpoints
+  double memory_limit_gb = 0.0;      // 0: the memory available
 };
 
 struct SimulateArgs {
@@ -32,6 +33,7 @@ struct SimulateArgs {
   std::int64_t configuration = 0;
   int threads = 0;
   bool quiet = false;
+  double memory_limit_gb = 0.0;  // 0: the memory available
 };
 
 int run_command(const RunArgs& args);

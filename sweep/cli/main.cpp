@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
   run->add_option("--checkpoint-interval", run_args.checkpoint_interval,
                   "seconds between checkpoints, the work a kill can lose (default 1; 0: after every block)")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--memory-limit", run_args.memory_limit_gb,
+                  "GB the runs may hold at once (default: the memory available); a sweep estimated to need "
+                  "more is refused before it starts")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", run_args.quiet, "no progress line and no summary");
   run->footer(run_footer);
 
@@ -87,6 +91,9 @@ int main(int argc, char** argv) {
                        "re-runs that configuration of the sweep to the bit")
       ->check(CLI::NonNegativeNumber);
   simulate->add_option("--threads", simulate_args.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  simulate->add_option("--memory-limit", simulate_args.memory_limit_gb,
+                       "GB the runs may hold at once (default: the memory available)")
       ->check(CLI::NonNegativeNumber);
   simulate->add_flag("-q,--quiet", simulate_args.quiet, "no progress line");
   simulate->footer(

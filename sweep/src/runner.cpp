@@ -2,6 +2,7 @@
 
 #include <coopsweep/io/results_file.hpp>
 #include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/sweep/memory.hpp>
 #include <coopsweep/sweep/provenance.hpp>
 #include <coopsweep/version.hpp>
 
@@ -327,6 +328,7 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
                 const BlockConsumer& consume) {
   design.validate_all();
+  check_memory(memory_need(design, false, resolve_threads(options.threads)), options.memory_limit);
   run_blocks(
       0, design.configuration_count(), design.replicates(), 0, 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
@@ -335,6 +337,7 @@ void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOpt
 
 std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed, std::int64_t replicates,
                                  std::int64_t configuration, const ExecutionOptions& options) {
+  check_memory(memory_need(params, replicates, false, resolve_threads(options.threads)), options.memory_limit);
   std::vector<RunMetrics> out(static_cast<std::size_t>(replicates));
   run_blocks(configuration, 1, replicates, 0, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
              options, [&](const Block& block) {
@@ -406,6 +409,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
                         const ExecutionOptions& options) {
   const GridDesign design(spec);
   design.validate_all();
+  check_memory(memory_need(design, spec.timeseries, resolve_threads(options.threads)), options.memory_limit);
   const auto started = std::chrono::steady_clock::now();
   Session session;
   session.threads = resolve_threads(options.threads);
@@ -541,6 +545,8 @@ SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& opti
                              double calibration_seconds) {
   const GridDesign design(spec);
   design.validate_all();
+  // The calibration runs real configurations: refused before, like the sweep.
+  check_memory(memory_need(design, spec.timeseries, resolve_threads(options.threads)), options.memory_limit);
   SweepEstimate estimate;
   estimate.configurations = design.configuration_count();
   estimate.runs = design.run_count();

@@ -234,3 +234,84 @@ def test_attributes_hold_the_parameters_the_runs_used(coopsweep, write_spec, tmp
     assert ds.attrs["partners"] == 9
     assert ds.attrs["topology"] == "complete"
     assert ds.attrs["grid_axes"] == "scope"
+
+
+# ---------------------------------------------------------------------------
+# Sizes out of range: 10^6 firms with partners near the maximum N - 1. Each is
+# refused up front with exit 2 and one line naming the parameters, their values
+# and what is allowed, or it runs; never a crash, never the OOM killer.
+
+HUGE = {
+    "k = N - 2, beyond the 32-bit edge index": (
+        ["--set", "firms=1000000", "--set", "partners=999998"],
+        ["'firms' * 'partners' = 1000000 * 999998 is too large", "allowed: at most 1073741824 directed alliance edges"]),
+    "complete, k = N - 1": (
+        ["--set", "firms=1000000", "--set", "topology=complete"],
+        ["'firms' * 'partners' = 1000000 * 999999 is too large", "allowed: at most"]),
+    "random, k = N - 1": (
+        ["--set", "firms=1000000", "--set", "topology=random", "--set", "partners=999999"],
+        ["'firms' * 'partners' = 1000000 * 999999 is too large", "allowed: at most"]),
+    # 10^9 directed edges fit the index but need tens of GB per run.
+    "10^9 edges, above the memory limit": (
+        ["--set", "firms=1000000", "--set", "partners=1000", "--memory-limit", "8"],
+        ["parameters firms = 1000000, partners = 1000, topology = 'regular' need about",
+         "GB of memory per run", "allowed: at most 8 GB (the memory limit asked for)"]),
+    "window buffers of 10^6 firms x 10^5 rounds": (
+        ["--set", "firms=1000000", "--set", "rounds=100000", "--set", "window=100000",
+         "--set", "stop_on_fixation=true", "--set", "update_rule=fermi", "--memory-limit", "100"],
+        ["firms = 1000000", "window = 100000 (stop_on_fixation", "allowed: at most 100 GB"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HUGE))
+def test_huge_sizes_are_refused_up_front_with_the_parameters_and_the_limit(case, coopsweep, write_spec, tmp_path):
+    args, needles = HUGE[case]
+    result = coopsweep("simulate", *args, timeout=60)
+    assert result.returncode == 2, (case, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+    # The same configuration as a sweep: refused by run, its dry run (whose
+    # calibration would run it) and validate alike, nothing written.
+    settings = [a for a in args if "=" in a]
+    spec = write_spec("[model]\n" + "".join(f"{s.split('=')[0]} = {toml_value(s.split('=')[1])}\n"
+                                            for s in settings))
+    limit = args[args.index("--memory-limit"):][:2] if "--memory-limit" in args else []
+    for command in (["run", spec, "-o", tmp_path / "huge.h5", *limit], ["run", spec, "--dry-run", *limit]):
+        result = coopsweep(*command, timeout=60)
+        assert result.returncode == 2, (command, result.stderr)
+        assert needles[0] in result.stderr
+    if not limit:  # structural limits do not depend on the machine: validate refuses them too
+        assert coopsweep("validate", spec).returncode == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]
+
+
+def toml_value(text):
+    if text in ("true", "false") or text.lstrip("-").replace(".", "", 1).isdigit():
+        return text
+    return f'"{text}"'
+
+
+def test_without_a_limit_a_run_larger_than_the_machine_is_refused(coopsweep):
+    # 64 threads each holding a 10^9-edge graph: some 2 TB, more than any machine here.
+    with open("/proc/meminfo") as meminfo:
+        available = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    if available > 2e12:
+        pytest.skip("this machine has more than 2 TB available")
+    result = coopsweep("simulate", "--set", "firms=1000000", "--set", "partners=1000", "--threads", "64",
+                       "--replicates", "64", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "for the 64 runs that 64 threads hold at once" in result.stderr
+    assert "allowed: at most" in result.stderr and "fewer threads" in result.stderr
+
+
+def test_a_million_firms_with_few_partners_runs(coopsweep):
+    result = coopsweep("simulate", "--set", "firms=1000000", "--set", "partners=2", "--set", "topology=ring",
+                       "--set", "rounds=2", "--set", "window=1", "--threads", "2", "-q", timeout=600)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["rounds_run"] == [2]
+    assert all(math.isfinite(values[name][0]) for name in ("cooperation", "trust", "payoff", "differentiation"))

@@ -4,6 +4,8 @@
 
 #include <coopsweep/kernels/graph.hpp>
 
+#include "../support/heap_peak.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -658,4 +660,66 @@ TEST_CASE("build_alliance_graph rejects parameters outside the topology rules", 
   // 10^6 firms with k = N - 1 would need ~10^12 directed edges: beyond EdgeIndex.
   CHECK_THROWS_AS(ck::build_alliance_graph(params(ck::Topology::complete, 1000000, 1), s, g),
                   std::length_error);
+}
+
+TEST_CASE("alliance_graph_memory bounds the bytes a graph is built with and holds", "[graph][memory]") {
+  struct Case {
+    const char* what;
+    ck::Topology topology;
+    std::int64_t firms;
+    std::int64_t partners;
+    double rewire;
+  };
+  // Every generator, and for regular and small_world each edge set they pick.
+  const std::vector<Case> cases{
+      {"ring", ck::Topology::ring, 3000, 8, 0.1},
+      {"regular, bit matrix", ck::Topology::regular, 400, 10, 0.1},
+      {"regular, neighbour rows", ck::Topology::regular, 8000, 8, 0.1},
+      {"regular, hash set", ck::Topology::regular, 8000, 24, 0.1},
+      {"regular, dense (complement)", ck::Topology::regular, 300, 250, 0.1},
+      {"small_world, bit matrix", ck::Topology::small_world, 500, 6, 0.3},
+      {"small_world, hash set", ck::Topology::small_world, 8000, 6, 0.3},
+      {"small_world, no rewiring", ck::Topology::small_world, 3000, 6, 0.0},
+      {"scale_free", ck::Topology::scale_free, 3000, 6, 0.1},
+      {"random", ck::Topology::random, 3000, 6, 0.1},
+      {"random, k = N - 1", ck::Topology::random, 200, 199, 0.1},
+      {"complete", ck::Topology::complete, 300, 1, 0.1},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      const auto p = params(c.topology, c.firms, c.partners, c.rewire);
+      const ck::GraphMemory estimate = ck::alliance_graph_memory(p);
+      // As a worker builds them: each replicate's graph into the storage of the one before.
+      // Nothing else allocates between the reset and the reading.
+      ck::AllianceGraph g;
+      const auto all = streams();
+      ck::EdgeIndex most_edges = 0;
+      const std::size_t before = coopsweep::testing::reset_heap_peak();
+      for (const auto& stream : all) {
+        ck::build_alliance_graph(p, stream, g);
+        most_edges = std::max(most_edges, g.directed_edges());
+      }
+      const double peak = static_cast<double>(coopsweep::testing::heap_peak_bytes() - before);
+      const double held = static_cast<double>(coopsweep::testing::heap_live_bytes() - before);
+      CHECK(static_cast<double>(most_edges) <= estimate.directed_edges);
+      INFO("peak " << peak << ", held " << held << "; estimated graph " << estimate.graph << ", build "
+                   << estimate.build);
+      CHECK(held <= estimate.graph);
+      CHECK(peak <= estimate.graph + estimate.build);
+      // Close, not merely above: within a tenth of what really peaked, plus the
+      // random graph's allowance of four standard deviations.
+      CHECK(estimate.graph + estimate.build <= 1.1 * peak + 16.0 * std::sqrt(estimate.directed_edges) + 1024);
+    }
+  }
+}
+
+TEST_CASE("alliance_graph_memory of sizes no machine holds is finite and needs no allocation", "[graph][memory]") {
+  // 10^6 firms with k near N - 1: about 10^12 directed edges, so many terabytes.
+  for (const auto topology : {ck::Topology::regular, ck::Topology::random, ck::Topology::complete}) {
+    const ck::GraphMemory m = ck::alliance_graph_memory(params(topology, 1000000, 999998));
+    CHECK(std::isfinite(m.graph));
+    CHECK(m.graph + m.build > 1e13);
+  }
+  const ck::GraphMemory small = ck::alliance_graph_memory(params(ck::Topology::ring, 2, 1));
+  CHECK(small.directed_edges == 0.0);
 }

@@ -3,6 +3,8 @@
 
 #include <coopsweep/kernels/reference.hpp>
 
+#include "../support/heap_peak.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -454,5 +456,64 @@ TEST_CASE("parameters at the edges of their domains give finite metrics or the N
         CHECK(std::isfinite(m[k]));
       }
     }
+  }
+}
+
+TEST_CASE("replicate_memory bounds what replicates allocate, state kept between them included",
+          "[reference][memory]") {
+  struct Case {
+    const char* what;
+    Topology topology;
+    std::int64_t firms;
+    std::int64_t partners;
+    bool stop_on_fixation;
+    bool series;
+  };
+  const Case cases[] = {
+      {"regular, hash set", Topology::regular, 4000, 24, false, false},
+      {"small_world", Topology::small_world, 4000, 6, false, false},
+      {"scale_free with series", Topology::scale_free, 2000, 6, false, true},
+      {"random, window buffers of stop_on_fixation", Topology::random, 2000, 6, true, false},
+      {"complete", Topology::complete, 200, 1, false, true},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      ModelParams p;
+      p.topology = c.topology;
+      p.firms = c.firms;
+      p.partners = c.partners;
+      p.rounds = 30;
+      p.window = 20;
+      p.stop_on_fixation = c.stop_on_fixation;
+      p.update_rule = UpdateRule::fermi;
+      const double estimate = replicate_memory(p, c.series).total();
+      ReplicateState state;
+      RoundSeries series;
+      const std::size_t before = coopsweep::testing::reset_heap_peak();
+      // The second replicate builds its graph while the first one's state is still held.
+      for (std::uint64_t replicate = 0; replicate < 3; ++replicate) {
+        simulate_reference(p, ReplicateStream(5, 0, replicate), state, c.series ? &series : nullptr);
+      }
+      const double peak = static_cast<double>(coopsweep::testing::heap_peak_bytes() - before);
+      INFO("peak " << peak << " bytes, estimate " << estimate);
+      CHECK(peak <= estimate);
+      CHECK(estimate <= 1.5 * peak + 4096);
+    }
+  }
+  SECTION("the window buffers count only where a run may stop early, the series only when kept") {
+    ModelParams p;
+    p.firms = 1000;
+    p.rounds = 500;
+    p.window = 400;
+    const ReplicateMemory plain = replicate_memory(p);
+    CHECK(plain.window == 0.0);
+    CHECK(plain.series == 0.0);
+    CHECK(plain.total() == plain.graph + plain.build + plain.edges + plain.firms);
+    p.stop_on_fixation = true;
+    CHECK(replicate_memory(p).window == 8.0 * 400 * (2 + 1000));
+    p.mutation = 0.01;  // mutation keeps a run going to T: no buffers
+    CHECK(replicate_memory(p).window == 0.0);
+    CHECK(replicate_memory(p, true).series == 64.0 * 500);
+    CHECK(replicate_memory(p, true).total() == Approx(plain.total() + 64.0 * 500));
   }
 }

@@ -128,6 +128,25 @@ def test_simulate_bad_parameters_raise_value_error_naming_them(params, message):
         coopsweep.simulate(**params)
 
 
+@pytest.mark.parametrize("params, message", [
+    ({"firms": 10**6, "partners": 999998}, r"'firms' \* 'partners' = 1000000 \* 999998 is too large; allowed: at most"),
+    ({"firms": 10**6, "topology": "complete"}, r"'firms' \* 'partners' = 1000000 \* 999999 is too large"),
+])
+def test_simulate_huge_sizes_raise_value_error_before_running(params, message):
+    with pytest.raises(ValueError, match=message):
+        coopsweep.simulate(**params)
+
+
+def test_simulate_beyond_the_memory_available_raises_value_error_before_running():
+    # 64 threads each holding a 10^9-edge graph: some 2 TB.
+    with open("/proc/meminfo") as meminfo:
+        available = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    if available > 2e12:
+        pytest.skip("this machine has more than 2 TB available")
+    with pytest.raises(ValueError, match=r"firms = 1000000, partners = 1000, .* GB of memory per run.* allowed: at most"):
+        coopsweep.simulate(replicates=64, threads=64, firms=10**6, partners=1000)
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"scope": None}, TypeError, r"parameter 'scope' must be a number, a boolean or a string, not NoneType"),
     ({"scope": [0.5]}, TypeError, r"parameter 'scope' must be .* not list"),

@@ -137,6 +137,33 @@ TEST_CASE("write_sweep refuses a bad spec before creating anything", "[runner]")
   CHECK(std::filesystem::is_empty(dir.path()));
 }
 
+TEST_CASE("a sweep too large for the memory is refused before anything runs or is created", "[runner][memory]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto path = dir / "huge.h5";
+  const auto spec = sweep::parse_spec("[model]\nfirms = 1000000\npartners = 1000\n");
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  options.memory_limit = 1e9;
+  const auto refused = [](const auto& call) {
+    try {
+      call();
+    } catch (const sweep::InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  const auto check_refused = [](const std::string& message) {
+    CHECK_THAT(message, Catch::Matchers::Contains("firms = 1000000, partners = 1000") &&
+                            Catch::Matchers::Contains("allowed: at most 1 GB"));
+  };
+  check_refused(refused([&] { sweep::write_sweep(spec, path, false, options); }));
+  check_refused(refused([&] { sweep::estimate_sweep(spec, options); }));
+  check_refused(refused([&] { sweep::run_design(sweep::GridDesign(spec), 0, options, [](auto, auto) {}); }));
+  const auto params = sweep::GridDesign(spec).configuration(0);
+  check_refused(refused([&] { sweep::simulate(params, 0, 4, 0, options); }));
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
 // ---------------------------------------------------------------------------
 // Resume, provenance, series and estimates
 

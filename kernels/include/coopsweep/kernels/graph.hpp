@@ -52,6 +52,20 @@ struct GraphParams {
 void build_alliance_graph(const GraphParams& params, const ReplicateStream& stream,
                           AllianceGraph& out);
 
+// Heap bytes of building G0 for `params` (valid per the MODEL.md topology rules):
+// `graph`, what the finished AllianceGraph holds, and `build`, what
+// build_alliance_graph holds besides it at its peak (the edge list, the edge sets
+// of the rewiring generators, a dense regular graph's complement). Estimates from
+// above, within the allocator's overhead, except that a random graph more than 4
+// standard deviations above its mean size may exceed them. Pure arithmetic (in
+// double: no overflow for any int64 input); thread-safe.
+struct GraphMemory {
+  double graph = 0.0;
+  double build = 0.0;
+  double directed_edges = 0.0;  // the edge count these assume (for random, its mean plus 4 deviations)
+};
+GraphMemory alliance_graph_memory(const GraphParams& params);
+
 // Builds the CSR form from an undirected edge list (pairs i != j, each once).
 // Exposed for tests and for generators; sorts targets within each firm.
 void graph_from_undirected_edges(FirmIndex firms, const std::vector<std::pair<FirmIndex, FirmIndex>>& edges,

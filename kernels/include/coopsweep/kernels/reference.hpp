@@ -40,6 +40,29 @@ struct ReplicateState {
   std::vector<FirmIndex> permutation;
 };
 
+// Heap bytes one ReplicateState (and, with `series`, one RoundSeries) holds at
+// its peak while simulate_reference runs `params` (valid per MODEL.md), by
+// part: the alliance graph while it is built, with the per-edge and per-firm
+// state a worker keeps from its previous replicate, the window buffers of a run
+// that may stop at fixation and the round series. A state reused across
+// configurations keeps each part's largest storage, so a bound over several
+// configurations is the sum of each part's maximum. Estimates from above,
+// within the allocator's overhead (see alliance_graph_memory for the one
+// exception, random graphs far above their mean size), made before anything is
+// allocated so that a sweep too large for the machine is refused rather than
+// killed. Pure arithmetic in double (no overflow); thread-safe.
+struct ReplicateMemory {
+  double graph = 0.0;   // the AllianceGraph
+  double build = 0.0;   // held besides it while it is built
+  double edges = 0.0;   // trust, action and active per directed edge
+  double firms = 0.0;   // the per-firm arrays and the Gini's scratch
+  double window = 0.0;  // the last min(W, T) rounds, where step 7 may end a run early
+  double series = 0.0;  // the RoundSeries, when kept
+
+  double total() const noexcept { return graph + build + edges + firms + window + series; }
+};
+ReplicateMemory replicate_memory(const ModelParams& params, bool series = false);
+
 // Builds G0 and the initial state of one replicate (MODEL.md "Initialisation").
 void initialise_replicate(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state);
 

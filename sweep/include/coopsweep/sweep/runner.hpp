@@ -29,6 +29,9 @@ struct ExecutionOptions {
   // When set and true, no new block starts; blocks in flight finish and are
   // delivered, then the run throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
+  // Bytes the runs may hold at once; 0 = what the machine offers (see memory.hpp).
+  // A sweep whose estimated need exceeds it is refused with InputError before it starts.
+  double memory_limit = 0.0;
 };
 
 // A run stopped through ExecutionOptions::stop before every block was done.
@@ -43,14 +46,16 @@ using BlockConsumer = std::function<void(std::int64_t first_run, std::span<const
 
 // Runs every run of `design` with the random streams keyed by (seed,
 // configuration, replicate). Results do not depend on threads or block size.
-// Throws InputError for a bad configuration, Interrupted when stopped, and
-// whatever `consume` throws.
+// Throws InputError for a bad configuration or one too large for the memory
+// (ExecutionOptions::memory_limit), Interrupted when stopped, and whatever
+// `consume` throws.
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
                 const BlockConsumer& consume);
 
 // Runs `replicates` replicates of one configuration (`params` resolved, see
 // resolve_model) as configuration index `configuration` of a sweep with `seed`:
-// the same numbers that sweep stores for it.
+// the same numbers that sweep stores for it. Throws InputError, before
+// running, when the runs need more memory than ExecutionOptions::memory_limit.
 std::vector<kernels::RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed,
                                           std::int64_t replicates, std::int64_t configuration,
                                           const ExecutionOptions& options);
@@ -101,7 +106,8 @@ struct StoreOptions {
 
 // write_sweep with the store's options; also writes the provenance attributes
 // (build, host, threads, processes, times, history of sessions). Throws
-// InputError before anything is created for a bad spec, and before anything is
+// InputError before anything is created for a bad spec or one too large for
+// the memory (ExecutionOptions::memory_limit), and before anything is
 // changed for a resume the file refuses (another spec, seed, grid or engine
 // version; a partial file without journal; a file another process writes);
 // io::ResultsFileError on write failures (the partial file and its journal
@@ -140,7 +146,8 @@ struct SweepEstimate {
 // Validates the spec and times a sample of runs spread over the grid (with
 // the threads of `options`), growing until it runs about `calibration_seconds`,
 // to estimate the sweep's time; the file sizes come from the sample's
-// compressibility. Writes nothing. Throws InputError for a bad spec.
+// compressibility. Writes nothing. Throws InputError for a bad spec, or one
+// too large for the memory, before running anything.
 SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& options, std::int64_t runs_done = 0,
                              double calibration_seconds = 0.5);
 
