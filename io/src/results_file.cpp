@@ -733,8 +733,18 @@ void ResultsFile::Impl::open_partial(bool check_layout) {
   if (check_layout) {
     // Read-only first: a refused resume must not change a byte of the file
     // (opening it for writing would rewrite its superblock's flags).
-    const Handle reading = check.id(H5Fopen(partial.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "opening");
-    check_matches(check, reading.get(), partial, layout);
+    try {
+      const Handle reading = check.id(H5Fopen(partial.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "opening");
+      check_matches(check, reading.get(), partial, layout);
+    } catch (const ResumeMismatch&) {
+      throw;
+    } catch (const ResultsFileError& error) {
+      // Truncated, emptied or overwritten since the interruption: what its
+      // journal records cannot be trusted, and only the user can tell why.
+      throw ResumeMismatch("cannot resume '" + partial.string() + "': it is not the readable partial file its journal '" +
+                           journal_file.string() + "' describes (truncated or damaged? " + error.what() +
+                           "); allowed: --force to start over");
+    }
   }
   file = check.id(H5Fopen(partial.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, "opening");
   open = true;

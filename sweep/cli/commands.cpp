@@ -14,10 +14,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -76,10 +78,15 @@ fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec) {
   }
   const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(directory)) {
-    throw sweep::InputError("output directory '" + directory.string() + "' does not exist; allowed: an existing directory");
+    std::error_code ec;
+    throw sweep::InputError("output directory '" + directory.string() + "' " +
+                            (fs::exists(directory, ec) ? "is not a directory" : "does not exist") +
+                            "; allowed: an existing directory");
   }
+  // access() asks the kernel, so a read-only mount refuses even root (EROFS).
   if (access(directory.c_str(), W_OK) != 0) {
-    throw sweep::InputError("output directory '" + directory.string() + "' is not writable");
+    throw sweep::InputError("output directory '" + directory.string() + "' is not writable (" +
+                            std::strerror(errno) + "); allowed: a directory this user can write to");
   }
   return path;
 }

@@ -8,11 +8,16 @@
 //                          first half of its bytes, then SIGKILL the process
 //   COOPSWEEP_TEAR_COUNT   instead, append the number of counted writes to
 //                          this file when the process exits
+//   COOPSWEEP_TEAR_ERRNO   with COOPSWEEP_TEAR_AT: instead of tearing, fail the
+//                          N-th counted write and every later one with this
+//                          errno (5 EIO, 30 EROFS), writing nothing: a disk
+//                          that goes bad or read-only under a running sweep
 //
 // Only the counting is added to a write: the bytes written are the program's.
 
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@ static atomic_long counted;
 static const char* suffix;
 static long tear_at;
 static const char* count_file;
+static int fail_errno;
 
 static void report_count(void) {
   if (count_file == NULL) return;
@@ -42,10 +48,12 @@ __attribute__((constructor)) static void configure(void) {
   const char* at = getenv("COOPSWEEP_TEAR_AT");
   tear_at = at != NULL ? atol(at) : 0;
   count_file = getenv("COOPSWEEP_TEAR_COUNT");
+  const char* failure = getenv("COOPSWEEP_TEAR_ERRNO");
+  fail_errno = failure != NULL ? atoi(failure) : 0;
   if (count_file != NULL) atexit(report_count);
 }
 
-// 0: not counted; 1: counted, write it; 2: the write to tear.
+// 0: not counted; 1: counted, write it; 2: the write to tear; 3: a write to fail.
 static int classify(int fd) {
   if (suffix == NULL || fd < 0) return 0;
   char link[64];
@@ -57,6 +65,7 @@ static int classify(int fd) {
   const size_t length = strlen(suffix);
   if ((size_t)n < length || strcmp(target + n - length, suffix) != 0) return 0;
   const long index = atomic_fetch_add(&counted, 1) + 1;
+  if (tear_at > 0 && fail_errno > 0) return index >= tear_at ? 3 : 1;
   return tear_at > 0 && index == tear_at ? 2 : 1;
 }
 
@@ -68,7 +77,12 @@ static void die(void) {
 ssize_t write(int fd, const void* buffer, size_t count) {
   static write_fn real;
   if (real == NULL) real = (write_fn)dlsym(RTLD_NEXT, "write");
-  if (classify(fd) == 2) {
+  const int what = classify(fd);
+  if (what == 3) {
+    errno = fail_errno;
+    return -1;
+  }
+  if (what == 2) {
     real(fd, buffer, count / 2);
     die();
   }
@@ -77,7 +91,12 @@ ssize_t write(int fd, const void* buffer, size_t count) {
 
 static ssize_t torn_pwrite(const char* name, int fd, const void* buffer, size_t count, off_t offset) {
   pwrite_fn real = (pwrite_fn)dlsym(RTLD_NEXT, name);
-  if (classify(fd) == 2) {
+  const int what = classify(fd);
+  if (what == 3) {
+    errno = fail_errno;
+    return -1;
+  }
+  if (what == 2) {
     real(fd, buffer, count / 2, offset);
     die();
   }

@@ -247,7 +247,11 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_data(tmp_
     assert_same_results(reference, out)
 
 
-def test_sigterm_stops_after_a_checkpoint_and_resume_finishes(tmp_path):
+# SIGTERM (Slurm's pre-emption, kill) and SIGINT (Ctrl-C) alike: the blocks in
+# hand finish, are written and checkpointed, the file stays marked incomplete,
+# and the exit is 130 with a message that says how to continue.
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_stops_after_a_checkpoint_and_resume_finishes(tmp_path, stop_signal):
     spec = tmp_path / "slow.toml"
     spec.write_text(SLOW_SPEC)
     out = tmp_path / "stopped.h5"
@@ -257,14 +261,20 @@ def test_sigterm_stops_after_a_checkpoint_and_resume_finishes(tmp_path):
     deadline = time.monotonic() + 30
     while not (os.path.exists(journal) and journal_progress(journal)[0]) and time.monotonic() < deadline:
         time.sleep(0.01)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=60)
     if process.returncode == 0:
-        pytest.skip("the sweep finished before SIGTERM arrived")
+        pytest.skip(f"the sweep finished before {stop_signal.name} arrived")
     assert process.returncode == 130, stderr
     assert "--resume" in stderr and f"{out}.partial" in stderr
     ready, done = journal_progress(journal)
     assert ready and done >= 0
+    # Every run delivered before the stop was flushed and recorded, none lost.
+    assert f"coopsweep: interrupted (stopped after {done} of {RUNS * 4} runs)" in stderr, stderr
+    assert "marked incomplete" in stderr
+    with h5py.File(f"{out}.partial", "r") as f:
+        assert f.attrs["completed"] == 0
+        assert not np.isnan(f["rounds_run"][()].reshape(-1)[:done]).any()
     result = run("run", spec, "-o", out, "--threads", "2", "--resume")
     assert result.returncode == 0, result.stderr
     if done > 0:
@@ -568,3 +578,204 @@ def test_a_full_disk_fails_clearly_keeps_finished_runs_and_resumes(sweep, tmp_pa
     assert f"after {RUNS} of {RUNS} runs" in result.stderr  # nothing ran again
     assert_same_results(reference, out)
     assert leftovers(out) == []
+
+
+# ---------------------------------------------------------------------------
+# An unwritable output directory. Tests run as root in CI, and chmod does not
+# stop root: there a read-only tmpfs does (the kernel refuses writes to a
+# read-only mount whoever asks, EROFS); as another user, chmod 0555 does.
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """Yields (directory, make_writable, make_unwritable): a directory this
+    process cannot write to, and functions that change that; skips where
+    neither a mount nor permissions can make one."""
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    if os.geteuid() != 0:
+        def lock():
+            directory.chmod(0o555)
+
+        def unlock():
+            directory.chmod(0o755)
+    else:
+        if shutil.which("mount") is None:
+            pytest.skip("running as root without mount(8): no way to make a directory root cannot write")
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(directory)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip("running as root where mounting a tmpfs is not permitted (needs the mount capability), "
+                        "so no directory root cannot write: " + result.stderr.strip())
+
+        def lock():
+            subprocess.run(["mount", "-o", "remount,ro", str(directory)], check=True, capture_output=True)
+
+        def unlock():
+            subprocess.run(["mount", "-o", "remount,rw", str(directory)], check=True, capture_output=True)
+    lock()
+    try:
+        assert not os.access(directory, os.W_OK)
+        with pytest.raises(OSError):
+            (directory / "probe").write_text("x")
+        yield directory, unlock, lock
+    finally:
+        if os.geteuid() != 0:
+            unlock()
+        else:
+            subprocess.run(["umount", "-l", str(directory)], capture_output=True)
+
+
+def test_an_unwritable_output_directory_is_refused_before_anything_runs(sweep, unwritable_dir):
+    spec, _, _ = sweep
+    directory, _, _ = unwritable_dir
+    out = directory / "results.h5"
+    for extra in ([], ["--dry-run"], ["--resume"], ["--force"]):
+        result = run("run", spec, "-o", out, "-q", *extra)
+        assert result.returncode == 2, (extra, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert f"output directory '{directory}' is not writable" in lines[0]
+        assert ("Read-only file system" if os.geteuid() == 0 else "Permission denied") in lines[0]
+        assert "allowed:" in lines[0]
+    assert list(directory.iterdir()) == []
+
+
+def test_an_output_path_under_a_regular_file_is_refused(sweep, tmp_path):
+    spec, _, _ = sweep
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where a directory should be\n")
+    result = run("run", spec, "-o", blocker / "results.h5", "-q")
+    assert result.returncode == 2, result.stderr
+    assert f"output directory '{blocker}' is not a directory; allowed: an existing directory" in result.stderr
+    assert blocker.read_text() == "a file where a directory should be\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-directory"]
+
+
+def test_a_directory_made_read_only_after_a_kill_refuses_the_resume_then_resumes(sweep, unwritable_dir):
+    # A file system remounted read-only after a crash (ext4's errors=remount-ro).
+    spec, reference, expected = sweep
+    directory, unlock, lock = unwritable_dir
+    unlock()
+    out = directory / "results.h5"
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, env=tear_env(".partial.journal", at=10))
+    assert result.returncode == -signal.SIGKILL
+    done = check_killed_partial(out, expected)
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+    lock()
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, "--resume")
+    assert result.returncode == 2 and "is not writable" in result.stderr, result.stderr
+    assert {p.name: p.read_bytes() for p in directory.iterdir()} == before
+    unlock()
+    result = run("run", spec, "-o", out, *RUN_OPTIONS[1:], "--resume")  # not quiet: it says where it resumes
+    assert result.returncode == 0, result.stderr
+    if done > 0:
+        assert f"after {done} of {RUNS} runs" in result.stderr
+    assert_same_results(reference, out)
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("error, text", [(30, "Read-only file system"), (5, "Input/output error")])
+@pytest.mark.parametrize("suffix", [".partial", ".partial.journal"])
+def test_writes_that_start_failing_mid_run_fail_clearly_and_the_sweep_resumes(sweep, tmp_path, suffix, error, text):
+    # The disk goes read-only or bad under a running sweep: every write to the
+    # file from the chosen one on fails with that errno (tear_writes.c).
+    spec, reference, expected = sweep
+    writes = count_writes(spec, tmp_path, suffix)
+    out = tmp_path / "failing.h5"
+    env = dict(tear_env(suffix, at=writes // 2), COOPSWEEP_TEAR_ERRNO=str(error))
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, env=env)
+    assert result.returncode == 1, result.stderr
+    assert text in result.stderr, result.stderr
+    assert result.stderr.startswith("coopsweep: error: ")
+    assert not out.exists()
+    done = check_killed_partial(out, expected)  # what the journal promises is there, marked incomplete
+    assert done < RUNS
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert_same_results(reference, out)
+    assert leftovers(out) == []
+
+
+# ---------------------------------------------------------------------------
+# The partial file or its journal deleted or truncated between the
+# interruption and the --resume: the resume refuses, naming what is wrong and
+# touching nothing, or continues from what the journal can still vouch for;
+# never a crash, never wrong data.
+
+def killed_run(spec, out, at=12):
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, env=tear_env(".partial.journal", at=at))
+    assert result.returncode == -signal.SIGKILL
+    return pathlib.Path(f"{out}.partial"), pathlib.Path(f"{out}.partial.journal")
+
+
+def assert_refused_untouched(spec, out, *needles):
+    partial, journal = pathlib.Path(f"{out}.partial"), pathlib.Path(f"{out}.partial.journal")
+    before = [p.read_bytes() if p.exists() else None for p in (partial, journal)]
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, "--resume")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    for needle in ("cannot resume", "--force to start over", *needles):
+        assert needle in lines[0], (needle, lines[0])
+    assert [p.read_bytes() if p.exists() else None for p in (partial, journal)] == before
+    assert not out.exists()
+
+
+def test_a_partial_file_deleted_before_the_resume_is_refused_and_force_starts_over(sweep, tmp_path):
+    spec, reference, expected = sweep
+    out = tmp_path / "deleted.h5"
+    partial, journal = killed_run(spec, out)
+    _, done = journal_progress(journal)
+    assert done > 0
+    partial.unlink()
+    assert_refused_untouched(spec, out, "the file is missing", f"records {done} finished runs")
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, "--force")
+    assert result.returncode == 0, result.stderr
+    assert_same_results(reference, out)
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("keep", ["nothing", "the first 512 bytes", "half", "all but the last byte"])
+def test_a_partial_file_truncated_before_the_resume_is_refused_and_force_starts_over(sweep, tmp_path, keep):
+    spec, reference, expected = sweep
+    out = tmp_path / "truncated.h5"
+    partial, journal = killed_run(spec, out)
+    size = partial.stat().st_size
+    length = {"nothing": 0, "the first 512 bytes": 512, "half": size // 2, "all but the last byte": size - 1}[keep]
+    os.truncate(partial, length)
+    assert_refused_untouched(spec, out, str(partial), "truncated or damaged")
+    result = run("inspect", partial)  # inspect says it cannot read it, and does not crash
+    assert result.returncode == 2 and str(partial) in result.stderr
+    result = run("run", spec, "-o", out, *RUN_OPTIONS, "--force")
+    assert result.returncode == 0, result.stderr
+    assert_same_results(reference, out)
+    assert leftovers(out) == []
+
+
+def test_a_journal_truncated_before_the_resume_continues_from_what_it_still_records(sweep, tmp_path):
+    spec, reference, expected = sweep
+    template = tmp_path / "template.h5"
+    partial, journal = killed_run(spec, template, at=14)
+    saved_partial, saved_journal = partial.read_bytes(), journal.read_bytes()
+    ends = [i + 1 for i, byte in enumerate(saved_journal) if byte == ord("\n")]
+    assert len(ends) >= 4, saved_journal
+    # Empty; within the first record; after each whole record; within the last one.
+    cuts = sorted({0, ends[0] // 2, *ends, ends[-1] - 3})
+    for cut in cuts:
+        out = tmp_path / f"cut-{cut}.h5"
+        pathlib.Path(f"{out}.partial").write_bytes(saved_partial)
+        pathlib.Path(f"{out}.partial.journal").write_bytes(saved_journal[:cut])
+        ready, done = journal_progress(f"{out}.partial.journal")
+        if cut < ends[0]:
+            # Not even the header is intact, so nothing records which runs are
+            # stored: refused, as without a journal.
+            assert_refused_untouched(spec, out, "has no journal")
+            continue
+        # With the header but before `ready`, the layout is not vouched for and
+        # the sweep starts afresh; after it, it continues from the last `done`.
+        result = run("run", spec, "-o", out, *RUN_OPTIONS[1:], "--resume")  # not quiet
+        assert result.returncode == 0, (cut, result.stderr)
+        if ready and done > 0:
+            assert f"after {done} of {RUNS} runs" in result.stderr, (cut, result.stderr)
+        assert_same_results(reference, out)
+        assert leftovers(out) == []
