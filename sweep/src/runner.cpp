@@ -12,9 +12,11 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <iterator>
 #include <limits>
 
@@ -53,6 +55,7 @@ struct Block {
   // With series: variable-major as io::ResultsFile::write_series takes them,
   // NaN after the rounds a run ran.
   std::vector<double> series;
+  std::exception_ptr error;  // what running it threw, for the output stage to raise in order
 };
 
 struct Worker {
@@ -87,6 +90,12 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
   std::int64_t done = first_run;
   bool stopped = false;
   const auto length = static_cast<std::size_t>(series_length);
+  // No exception leaves a stage: oneTBB, cancelling the pipeline, drops the
+  // blocks waiting for the serial output stage without destroying them (found by
+  // LeakSanitizer when a write fails mid-run). The first error is kept instead,
+  // no block starts after it, those in flight drain, and it is rethrown after.
+  std::exception_ptr failure;       // set by the serial output stage only
+  std::atomic<bool> failed{false};  // read by the input and parallel stages
 
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -94,7 +103,7 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
         static_cast<std::size_t>(2 * threads + 2),
         tbb::make_filter<void, Block>(tbb::filter_mode::serial_in_order,
                                       [&](tbb::flow_control& control) {
-                                        if (next >= total ||
+                                        if (failed.load(std::memory_order_relaxed) || next >= total ||
                                             (options.stop && options.stop->load(std::memory_order_relaxed))) {
                                           stopped = next < total;
                                           control.stop();
@@ -110,35 +119,48 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
             tbb::make_filter<Block, Block>(
                 tbb::filter_mode::parallel,
                 [&](Block block) {
-                  Worker& worker = workers.local();
-                  const std::size_t count = block.runs.size();
-                  if (length > 0) {
-                    block.series.assign(series_names.size() * count * length,
-                                        std::numeric_limits<double>::quiet_NaN());
-                  }
-                  std::int64_t cached_configuration = -1;
-                  kernels::ModelParams params;
-                  for (std::size_t i = 0; i < count; ++i) {
-                    const std::int64_t run = block.first + static_cast<std::int64_t>(i);
-                    const std::int64_t configuration = first_configuration + run / replicates;
-                    if (configuration != cached_configuration) {
-                      params = params_of(configuration);
-                      cached_configuration = configuration;
+                  if (failed.load(std::memory_order_relaxed)) return block;
+                  try {
+                    Worker& worker = workers.local();
+                    const std::size_t count = block.runs.size();
+                    if (length > 0) {
+                      block.series.assign(series_names.size() * count * length,
+                                          std::numeric_limits<double>::quiet_NaN());
                     }
-                    const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
-                                                          static_cast<std::uint64_t>(run % replicates));
-                    block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
-                                                                length > 0 ? &worker.series : nullptr);
-                    if (length > 0) store_series(worker.series, i, count, length, block.series);
+                    std::int64_t cached_configuration = -1;
+                    kernels::ModelParams params;
+                    for (std::size_t i = 0; i < count; ++i) {
+                      const std::int64_t run = block.first + static_cast<std::int64_t>(i);
+                      const std::int64_t configuration = first_configuration + run / replicates;
+                      if (configuration != cached_configuration) {
+                        params = params_of(configuration);
+                        cached_configuration = configuration;
+                      }
+                      const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
+                                                            static_cast<std::uint64_t>(run % replicates));
+                      block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
+                                                                  length > 0 ? &worker.series : nullptr);
+                      if (length > 0) store_series(worker.series, i, count, length, block.series);
+                    }
+                  } catch (...) {
+                    block.error = std::current_exception();
                   }
                   return block;
                 }) &
             tbb::make_filter<Block, void>(tbb::filter_mode::serial_in_order, [&](Block block) {
-              consume(static_cast<const Block&>(block));
-              done += static_cast<std::int64_t>(block.runs.size());
-              if (options.on_progress) options.on_progress(done, total);
+              if (failure) return;
+              try {
+                if (block.error) std::rethrow_exception(block.error);
+                consume(static_cast<const Block&>(block));
+                done += static_cast<std::int64_t>(block.runs.size());
+                if (options.on_progress) options.on_progress(done, total);
+              } catch (...) {
+                failure = std::current_exception();
+                failed.store(true, std::memory_order_relaxed);
+              }
             }));
   });
+  if (failure) std::rethrow_exception(failure);
   if (stopped) {
     throw Interrupted("stopped after " + std::to_string(done) + " of " + std::to_string(total) + " runs");
   }

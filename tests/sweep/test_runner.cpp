@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/heap_peak.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <algorithm>
@@ -18,6 +19,9 @@
 #include <ctime>
 #include <filesystem>
 #include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 using namespace coopsweep;
 using kernels::RunMetrics;
@@ -135,6 +139,40 @@ TEST_CASE("write_sweep refuses a bad spec before creating anything", "[runner]")
   const auto spec = sweep::parse_spec("[grid]\ntopology = ['ring']\npartners = [3]");
   CHECK_THROWS_AS(sweep::write_sweep(spec, path, false, {}), sweep::InputError);
   CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("an error in the consumer ends the sweep with it once the blocks in flight drain and leaks none",
+          "[runner]") {
+  const auto spec = sweep::parse_spec(small_grid);
+  const sweep::GridDesign design(spec);
+  sweep::ExecutionOptions options;
+  options.threads = 4;
+  options.block_size = 1;
+  const auto failing_sweep = [&](int& calls, std::string& what) {
+    try {
+      sweep::run_design(design, spec.seed, options, [&](std::int64_t, std::span<const RunMetrics>) {
+        if (++calls == 2) {
+          // Let the other threads finish blocks that then wait for this stage.
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          throw std::runtime_error("disk on fire");
+        }
+      });
+    } catch (const std::runtime_error& error) {
+      what = error.what();
+    }
+  };
+  int calls = 0;
+  std::string what;
+  failing_sweep(calls, what);  // once first, for what TBB and the runtime allocate once and keep
+  CHECK(what == "disk on fire");
+  CHECK(calls == 2);  // nothing delivered after the error
+  calls = 0;
+  // Measured outside Catch's macros, which allocate for their own records.
+  const std::size_t before = coopsweep::testing::heap_live_bytes();
+  failing_sweep(calls, what);
+  const std::size_t after = coopsweep::testing::heap_live_bytes();
+  CHECK(calls == 2);
+  CHECK(after == before);
 }
 
 TEST_CASE("a sweep too large for the memory is refused before anything runs or is created", "[runner][memory]") {
