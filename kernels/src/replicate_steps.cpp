@@ -117,10 +117,10 @@ void WindowSums::add(std::int64_t t, double cooperation_t, double trust_t, Repli
   }
   cooperation_sum_ += cooperation_t;
   trust_sum_ += trust_t;
-  for (std::size_t i = 0; i < n; ++i) {
-    payoff_sum_ += s.payoff[i];
-    s.window_payoff[i] += s.payoff[i];
-  }
+  // Two loops: the running sum is one serial chain, the per-firm sums are
+  // independent and vectorize.
+  for (std::size_t i = 0; i < n; ++i) payoff_sum_ += s.payoff[i];
+  for (std::size_t i = 0; i < n; ++i) s.window_payoff[i] += s.payoff[i];
 }
 
 RunMetrics WindowSums::finish(const ModelParams& p, std::int64_t rounds, std::int64_t breakdown_round,

@@ -1,7 +1,7 @@
 #include <coopsweep/sweep/runner.hpp>
 
 #include <coopsweep/io/results_file.hpp>
-#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
 #include <coopsweep/sweep/provenance.hpp>
 #include <coopsweep/version.hpp>
 
@@ -56,7 +56,7 @@ struct Block {
 };
 
 struct Worker {
-  kernels::ReplicateState state;
+  kernels::VectorizedState state;
   kernels::RoundSeries series;
 };
 
@@ -151,8 +151,8 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                     }
                     const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
                                                           static_cast<std::uint64_t>(run % replicates));
-                    block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
-                                                                length > 0 ? &worker.series : nullptr);
+                    block.runs[i] = kernels::simulate_vectorized(params, stream, worker.state,
+                                                                 length > 0 ? &worker.series : nullptr);
                     if (length > 0) store_series(worker.series, i, count, length, block.series);
                   }
                   boundary.cross();
