@@ -1,10 +1,13 @@
-// Whole sweeps through the oneTBB runner (no file), in configurations per second,
-// at 1 and 2 threads side by side so the speed-up is read from one run.
+// Whole sweeps through the oneTBB runner (no file), in runs (configuration-
+// replicates) and directed edge-rounds per second, at 1, 2, 4, ... threads up to
+// the machine's cores side by side, so the speed-up is read from one run.
 
 #include <coopsweep/sweep/runner.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
 #include <benchmark/benchmark.h>
+
+#include <thread>
 
 namespace {
 
@@ -27,11 +30,23 @@ void BM_Sweep(benchmark::State& state) {
                       [&](std::int64_t, std::span<const kernels::RunMetrics> runs) { checksum += runs[0][0]; });
   }
   benchmark::DoNotOptimize(checksum);
-  state.counters["runs_per_second"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * design.run_count()), benchmark::Counter::kIsRate);
+  const auto runs = static_cast<double>(state.iterations() * design.run_count());
+  state.counters["runs_per_second"] = benchmark::Counter(runs, benchmark::Counter::kIsRate);
+  // Default model: N = 100 firms, k = 4, T = 200 rounds, no early stop.
+  state.counters["edge_rounds_per_second"] = benchmark::Counter(runs * 100 * 4 * 200, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Sweep)->ArgsProduct({{1, 2}})->ArgNames({"threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  auto* sweep = benchmark::RegisterBenchmark("BM_Sweep", BM_Sweep);
+  sweep->ArgNames({"threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+  const auto cores = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
+  for (std::int64_t threads = 1; threads < cores; threads *= 2) sweep->Arg(threads);
+  sweep->Arg(cores);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
