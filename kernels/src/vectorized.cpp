@@ -8,16 +8,21 @@
 #include <cstring>
 #include <utility>
 
-// SIMD by compiler auto-vectorization of branch-free loops over structure-of-
-// arrays, compiled twice: for x86-64-v3 (AVX2 with hardware gathers for the
-// reverse-edge and neighbour lookups) and for the baseline, chosen at load time.
-// Measured on the development machine (benchmarks/README.md): explicit SIMD
-// libraries gave nothing over this because the loops are gather- and
-// memory-bound, and this keeps the kernel plain C++ that reads against the
-// reference. tests/kernels/check_vectorized.sh holds the compiler to it: every
-// loop marked "SIMD loop" must appear in GCC's vectorization report.
-// x86-64-v4 (AVX-512) clones were slower here than v3 (narrower gather
-// throughput per element on this CPU), so v4 is not built.
+// How the round is made SIMD, and why (measurements: benchmarks/README.md).
+// - Lanes: across the firms of one replicate (SELL-4 slots, see
+//   VectorizedState), not across replicates. Replicates of random topologies
+//   have different graphs, so lanes across them would need the same gathers,
+//   and their lockstep breaks when runs stop or alliances dissolve at
+//   different rounds; lanes across firms keep one replicate's state compact.
+// - Edge loops (actions, trust and dissolution, counting) are branch-free
+//   loops that GCC auto-vectorizes; tests/kernels/vectorization_report.py
+//   holds it to that: every loop marked "SIMD loop" must appear in GCC's
+//   -fopt-info-vec report. The chunk loop of steps 2-3 uses GCC/Clang vector
+//   extensions because the auto-vectorizer does not take its per-firm sums
+//   (plain C++ there ran 40% slower, measured).
+// - Each SIMD function is compiled for x86-64-v3 (AVX2, FMA unused: see
+//   -ffp-contract=off in kernels/CMakeLists.txt) and for the baseline, chosen
+//   at load time. An x86-64-v4 (AVX-512) clone measured no faster here.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(COOPSWEEP_NO_SIMD_CLONES)
 #define COOPSWEEP_SIMD_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
 #else
