@@ -132,7 +132,9 @@ std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std:
                         const double* __restrict act, const double* __restrict synergy,
                         const double* __restrict quality, const double* __restrict degree_plus_one,
                         const double* __restrict leak_power, double* __restrict partner_act,
-                        double* __restrict differentiation, double* __restrict payoff, std::int32_t* __restrict acts) {
+                        double* __restrict alliance_value, double* __restrict neighbour_quality_sum,
+                        double* __restrict active_alliances, double* __restrict differentiation,
+                        double* __restrict payoff, std::int32_t* __restrict acts) {
   const Doubles zero = {};
   std::int64_t acts_total = 0;
   for (std::int32_t c = 0; c < chunks; ++c) {
@@ -156,18 +158,26 @@ std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std:
       alliances += on;
     }
     const std::int32_t first = c * lanes;
-    const Doubles q = load(quality + first);
-    const Doubles d_start = load(differentiation + first);
-    const Doubles mean_quality = (q + neighbour_quality) / load(degree_plus_one + first);
-    const Doubles market_share = select(mean_quality > 0.0, k.market_scale * d_start * q / mean_quality, zero);
-    store(payoff + first, value + market_share - k.upkeep * alliances);
-    Doubles leaked;
+    store(alliance_value + first, value);
+    store(neighbour_quality_sum + first, neighbour_quality);
+    store(active_alliances + first, alliances);
     for (int l = 0; l < lanes; ++l) {
       const auto n_i = static_cast<std::int32_t>(own_acts[l]);
       acts[first + l] = n_i;
       acts_total += n_i;
-      leaked[l] = leak_power[n_i];
     }
+  }
+  // The firm part in a second pass, so that its two divisions per firm
+  // pipeline across chunks instead of stalling each chunk (measured: a third
+  // of this function's time when fused).
+  for (std::int32_t first = 0; first < chunks * lanes; first += lanes) {
+    const Doubles q = load(quality + first);
+    const Doubles d_start = load(differentiation + first);
+    const Doubles mean_quality = (q + load(neighbour_quality_sum + first)) / load(degree_plus_one + first);
+    const Doubles market_share = select(mean_quality > 0.0, k.market_scale * d_start * q / mean_quality, zero);
+    store(payoff + first, load(alliance_value + first) + market_share - k.upkeep * load(active_alliances + first));
+    Doubles leaked;
+    for (int l = 0; l < lanes; ++l) leaked[l] = leak_power[acts[first + l]];
     const Doubles d = leaked * d_start;
     store(differentiation + first, d + k.innovation * (1.0 - d));
   }
@@ -283,6 +293,9 @@ void prepare(const ModelParams& p, VectorizedState& v) {
   v.differentiation.assign(firm_slots, 0.0);
   std::copy(s.differentiation.begin(), s.differentiation.end(), v.differentiation.begin());
   v.payoff.assign(firm_slots, 0.0);
+  v.alliance_value.assign(firm_slots, 0.0);
+  v.neighbour_quality.assign(firm_slots, 0.0);
+  v.active_alliances.assign(firm_slots, 0.0);
   v.acts.assign(firm_slots, 0);
   v.degree_plus_one.assign(firm_slots, 1.0);
   for (FirmIndex i = 0; i < n; ++i) v.degree_plus_one[i] = 1.0 + g.degree(i);
@@ -346,6 +359,7 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
       acts_total = play_firms(k, chunks, v.chunk_start.data(), v.chunk_width.data(), v.reverse_slot.data(),
                               v.target.data(), v.live.data(), v.act.data(), v.synergy.data(), v.quality.data(),
                               v.degree_plus_one.data(), v.leak_power.data(), v.partner_act.data(),
+                              v.alliance_value.data(), v.neighbour_quality.data(), v.active_alliances.data(),
                               v.differentiation.data(), v.payoff.data(), v.acts.data());
       std::copy_n(v.payoff.begin(), n, s.payoff.begin());
       if (dormant) {

@@ -48,6 +48,9 @@ struct VectorizedState {
   std::vector<double> quality;             // q_i = a_i d_i at the start of the round
   std::vector<double> differentiation;     // d_i
   std::vector<double> payoff;              // pi_i
+  std::vector<double> alliance_value;      // A_i
+  std::vector<double> neighbour_quality;   // sum of q_j over N0(i)
+  std::vector<double> active_alliances;
   std::vector<double> degree_plus_one;     // 1 + |N0(i)|
   std::vector<std::int32_t> acts;          // n_i
   std::vector<double> previous_differentiation;  // d_i before a dormant round
