@@ -16,6 +16,7 @@ NUMBA_CACHE_DIR into the build tree so compiling happens once per build tree).
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -287,3 +288,22 @@ def test_regular_graphs_are_shuffled():
                                      <= 2)
         assert ring_like < 0.1 * len(edges)
 
+
+# ---------------------------------------------------------------------------
+# run_peers.py runs and writes its JSON (a smoke run: it measures nothing).
+
+
+def test_run_peers_quick_writes_json(tmp_path):
+    import run_peers
+
+    out = tmp_path / "peers.json"
+    assert run_peers.main(["--quick", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["machine"]["threads"].startswith("1")
+    (entry,) = report["results"].values()
+    for impl in run_peers.IMPLEMENTATIONS:
+        r = entry["implementations"][impl]
+        assert len(r["repetitions"]) == report["repetitions"] == 2
+        assert r["median_edge_rounds_per_second"] > 0 and r["median_configurations_per_second"] > 0
+    assert set(entry["ratios"]) == {"engine/numba", "engine/numpy"}
+    assert all(r["of_medians"] > 0 for r in entry["ratios"].values())
