@@ -19,10 +19,12 @@
 //   holds it to that: every loop marked "SIMD loop" must appear in GCC's
 //   -fopt-info-vec report. The chunk loop of steps 2-3 uses GCC/Clang vector
 //   extensions because the auto-vectorizer does not take its per-firm sums
-//   (plain C++ there ran 40% slower, measured).
+//   (plain C++ there took 1.5 times as long, measured).
 // - Each SIMD function is compiled for x86-64-v3 (AVX2, FMA unused: see
 //   -ffp-contract=off in kernels/CMakeLists.txt) and for the baseline, chosen
 //   at load time. An x86-64-v4 (AVX-512) clone measured no faster here.
+//   Both clones are held to the reference: tests/CMakeLists.txt also builds
+//   these sources without clones for plain x86-64 (test_kernels_baseline).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(COOPSWEEP_NO_SIMD_CLONES)
 #define COOPSWEEP_SIMD_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
 #else
