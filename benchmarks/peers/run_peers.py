@@ -71,7 +71,9 @@ CONFIGS = {
 QUICK_CONFIGS = {"quick": {"firms": 20, "rounds": 20, "window": 5}}
 
 # bench_kernels' benchmark for a configuration (same model, same graph family).
-BENCH_NAMES = {"default": "firms:100/partners:4", "N=1000": "firms:1000/partners:4"}
+BENCH_NAMES = {"default": "firms:100/partners:4/topology:1/rounds:200",
+               "ring": "firms:100/partners:4/topology:0/rounds:200",
+               "N=1000": "firms:1000/partners:4/topology:1/rounds:200"}
 
 IMPLEMENTATIONS = ("engine", "numba", "numpy")
 
