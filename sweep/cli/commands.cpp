@@ -164,8 +164,8 @@ void print_report(const sweep::SweepReport& report, const sweep::GridDesign& des
       const auto m = static_cast<std::size_t>(metric);
       if (report.argmin[m] < 0) continue;
       std::printf("  %-14s lowest %9.4g at %s\n", std::string(metric_info[m].name).c_str(), report.min_mean[m],
-                  design.describe(report.argmin[m]).c_str());
-      std::printf("  %-14s highest %8.4g at %s\n", "", report.max_mean[m], design.describe(report.argmax[m]).c_str());
+                  design.describe(report.argmin[m], 4).c_str());
+      std::printf("  %-14s highest %8.4g at %s\n", "", report.max_mean[m], design.describe(report.argmax[m], 4).c_str());
     }
   }
   std::printf("open it with: xarray.open_dataset(\"%s\", engine=\"h5netcdf\")\n", path.string().c_str());

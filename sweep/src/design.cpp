@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iterator>
 #include <stdexcept>
 #include <string_view>
@@ -99,7 +100,7 @@ double Design::scaled_sample_value(std::int64_t point, std::size_t parameter) co
   return (as_number(sample_value(point, parameter)) - low) / (as_number(p.high) - low);
 }
 
-std::string Design::describe(std::int64_t configuration) const {
+std::string Design::describe(std::int64_t configuration, int digits) const {
   const auto coords = coordinates(configuration);
   std::string out;
   for (std::size_t a = 0; a < axes_.size(); ++a) {
@@ -110,7 +111,14 @@ std::string Design::describe(std::int64_t configuration) const {
     const std::int64_t point = coords.back();
     out += (out.empty() ? "sample=" : ", sample=") + std::to_string(point);
     for (std::size_t j = 0; j < sample_.parameters.size(); ++j) {
-      out += ", " + sample_.parameters[j].name + "=" + format_value(sample_value(point, j));
+      const ParameterValue value = sample_value(point, j);
+      std::string text = format_value(value);
+      if (digits > 0 && std::holds_alternative<double>(value)) {
+        char rounded[32];
+        std::snprintf(rounded, sizeof rounded, "%.*g", digits, std::get<double>(value));
+        text = rounded;
+      }
+      out += ", " + sample_.parameters[j].name + "=" + text;
     }
   }
   return out;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 
 using namespace coopsweep;
 using Catch::Matchers::Contains;
@@ -192,4 +193,17 @@ TEST_CASE("every sampled point is validated like a grid point, naming the parame
   CHECK(error_of("[model]\ntopology = 'regular'\n[sample]\ndesign = 'lhs'\nsamples = 64\n[sample.ranges]\n"
                  "partners = [2, 16]\nscope = [0, 1]")
             .empty());
+}
+
+TEST_CASE("descriptions of sampled points may round the sampled reals", "[design][sample]") {
+  const sweep::Design design(sweep::parse_spec(
+      "[grid]\nrounds = [100]\n[sample]\ndesign = 'random'\nsamples = 3\n[sample.ranges]\nscope = [0, 1]\npartners = [2, 9]"));
+  const std::string exact = design.describe(1);
+  const std::string rounded = design.describe(1, 3);
+  const std::string scope = sweep::format_value(design.sample_value(1, 0));
+  CHECK_THAT(exact, Contains("rounds=100, sample=1, scope=" + scope + ", partners="));
+  char text[32];
+  std::snprintf(text, sizeof text, "scope=%.3g,", std::get<double>(design.sample_value(1, 0)));
+  CHECK_THAT(rounded, Contains(text));
+  CHECK(rounded.substr(rounded.find("partners=")) == exact.substr(exact.find("partners=")));
 }

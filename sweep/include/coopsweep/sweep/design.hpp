@@ -66,8 +66,9 @@ class Design {
   kernels::ModelParams configuration(std::int64_t configuration) const;
 
   // "scope=0.5, partners=4" (and "sample=12, benefit=2.5, ...") for messages
-  // and summaries.
-  std::string describe(std::int64_t configuration) const;
+  // and summaries; sampled reals to `digits` significant digits when > 0,
+  // else exactly (the shortest text that reads back to the value).
+  std::string describe(std::int64_t configuration, int digits = 0) const;
 
   // Resolves every configuration whose parameters a rule of MODEL.md ties
   // together, so that a sweep never starts with a bad one among its millions.
