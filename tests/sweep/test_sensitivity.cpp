@@ -227,8 +227,9 @@ TEST_CASE("Morris effects show interactions and non-linearity as spread", "[sens
   }
   const auto indices = sweep::morris_indices(y, points, {200, 0.95, 0});
   for (std::size_t j = 0; j < 3; ++j) CHECK(indices.sigma[j] > 0.1);
-  // E|effect of x1| = E[x2] = 1/2 over the 4 levels, with 200 trajectories.
-  CHECK(indices.mu_star[0] == Approx(0.5).margin(0.1));
+  // E|effect of x1| = E[x2] = 1/2 over the 4 levels; with 200 trajectories
+  // its standard error is about 0.026, so 0.12 is 4.6 of them.
+  CHECK(indices.mu_star[0] == Approx(0.5).margin(0.12));
 }
 
 TEST_CASE("Morris trajectories with a NaN output are left out and points that are not trajectories are refused",

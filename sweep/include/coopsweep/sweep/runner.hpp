@@ -25,7 +25,8 @@ namespace coopsweep::sweep {
 struct ExecutionOptions {
   int threads = 0;              // worker threads; 0 = all the machine offers
   std::int64_t block_size = 0;  // runs per block; 0 = chosen from the cost of a run
-  // Called after each block, serially and in run order, with runs finished so far.
+  // Called after each block, serially and in run order, with runs finished so far
+  // (run slots: with adaptive replication a configuration counts as its max).
   std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_progress;
   // When set and true, no new block starts; blocks in flight finish and are
   // delivered, then the run throws Interrupted.
