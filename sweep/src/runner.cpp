@@ -133,8 +133,10 @@ class StageBoundary {
 
 // Runs per block with adaptive replication: whole configurations, as many as
 // make the target work if each ran its minimum of replicates (a block that
-// runs more takes longer; blocks stay many per thread), or the requested runs
-// rounded up to whole configurations.
+// runs more takes longer; blocks stay many per thread), with at most 65536
+// run slots as for fixed replication, since every slot of a block is held in
+// memory while it is in flight; or the requested runs rounded up to whole
+// configurations.
 std::int64_t choose_adaptive_block_size(std::int64_t requested, std::int64_t configurations_left, std::int64_t slots,
                                         double mean_run_work, const ReplicationRule& rule, int threads) {
   std::int64_t block = 0;
@@ -143,7 +145,7 @@ std::int64_t choose_adaptive_block_size(std::int64_t requested, std::int64_t con
   } else {
     block = static_cast<std::int64_t>(
         std::ceil(target_block_work / (std::max(mean_run_work, 1.0) * static_cast<double>(rule.min))));
-    block = std::min(block, (configurations_left + 4 * threads - 1) / (4 * threads));
+    block = std::min({block, (configurations_left + 4 * threads - 1) / (4 * threads), 65536 / slots});
   }
   return std::max<std::int64_t>(block, 1) * slots;
 }
