@@ -1,6 +1,6 @@
 #include <coopsweep/sweep/memory.hpp>
 
-#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 
 #include <unistd.h>
@@ -100,7 +100,7 @@ MemoryBudget available_memory() {
 
 MemoryNeed memory_need(const kernels::ModelParams& params, std::int64_t runs, bool series, int threads) {
   MemoryNeed need;
-  need.bytes_per_run = kernels::replicate_memory(params, series).total();
+  need.bytes_per_run = kernels::vectorized_memory(params, series).total();
   need.largest = params;
   need.series = series;
   need.held = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, runs));
@@ -110,19 +110,26 @@ MemoryNeed memory_need(const kernels::ModelParams& params, std::int64_t runs, bo
 MemoryNeed memory_need(const GridDesign& design, bool series, int threads) {
   // Memory grows with rounds, window and rewire and where a run may stop at
   // fixation (mutation 0), whatever firms, partners and topology are: those
-  // take the grid's largest values, and only the firms x partners x topology
-  // combinations are visited, as validate_all visits them.
+  // take the design's largest values (of an axis or a sampled range), and only
+  // the firms x partners x topology combinations are visited, crossed with the
+  // sample points where firms or partners are sampled, as validate_all visits them.
   const auto& axes = design.axes();
+  const bool sampled = design.sample_design() != SampleDesign::none;
+  const std::int64_t samples = sampled ? design.sample_count() : 1;
   const kernels::ModelParams first = design.configuration(0);
   std::int64_t rounds = first.rounds;
   std::int64_t window = first.window;
   double rewire = first.rewire;
   bool stops = first.stop_on_fixation;
   bool no_mutation = first.mutation == 0.0;
-  std::vector<std::int64_t> strides(axes.size(), 1);
+  // Configuration c is (grid point) * samples + sample point.
+  std::vector<std::int64_t> strides(axes.size(), samples);
   for (std::size_t a = axes.size(); a-- > 1;) {
     strides[a - 1] = strides[a] * static_cast<std::int64_t>(axes[a].values.size());
   }
+  const auto in_graph_group = [](const std::string& name) {
+    return name == "firms" || name == "partners" || name == "topology";
+  };
   std::vector<std::size_t> group;
   std::int64_t combinations = 1;
   for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -134,21 +141,34 @@ MemoryNeed memory_need(const GridDesign& design, bool series, int threads) {
       if (name == "stop_on_fixation") stops = stops || std::get<bool>(value);
       if (name == "mutation") no_mutation = no_mutation || as_double(value) == 0.0;
     }
-    if (name == "firms" || name == "partners" || name == "topology") {
+    if (in_graph_group(name)) {
       group.push_back(a);
       combinations *= static_cast<std::int64_t>(axes[a].values.size());
     }
   }
+  bool graph_sampled = false;
+  for (const SampledParameter& parameter : design.sampled()) {
+    // A sampled value lies in [low, high]; a design's first point may sit on low.
+    const std::string& name = parameter.name;
+    if (name == "rounds") rounds = std::max(rounds, std::get<std::int64_t>(parameter.high));
+    if (name == "window") window = std::max(window, std::get<std::int64_t>(parameter.high));
+    if (name == "rewire") rewire = std::max(rewire, as_double(parameter.high));
+    if (name == "mutation") no_mutation = no_mutation || as_double(parameter.low) == 0.0;
+    graph_sampled = graph_sampled || in_graph_group(name);
+  }
+  const std::int64_t points = graph_sampled ? samples : 1;
+  combinations *= points;
 
   // A worker's state keeps each part's largest storage from configuration to
-  // configuration: the bound is the sum of the parts' maxima.
+  // configuration: the bound is the sum of the parts' maxima. The runner runs
+  // simulate_vectorized, whose state holds the reference's and its layout.
   MemoryNeed need;
   need.series = series;
   kernels::ReplicateMemory most;
   double largest = -1.0;
   for (std::int64_t k = 0; k < combinations; ++k) {
-    std::int64_t rest = k;
-    std::int64_t index = 0;
+    std::int64_t rest = k / points;
+    std::int64_t index = k % points;
     for (std::size_t r = group.size(); r-- > 0;) {
       const auto size = static_cast<std::int64_t>(axes[group[r]].values.size());
       index += (rest % size) * strides[group[r]];
@@ -160,13 +180,14 @@ MemoryNeed memory_need(const GridDesign& design, bool series, int threads) {
     params.rewire = rewire;
     params.stop_on_fixation = stops;
     params.mutation = no_mutation ? 0.0 : params.mutation;
-    const kernels::ReplicateMemory memory = kernels::replicate_memory(params, series);
+    const kernels::ReplicateMemory memory = kernels::vectorized_memory(params, series);
     most.graph = std::max(most.graph, memory.graph);
     most.build = std::max(most.build, memory.build);
     most.edges = std::max(most.edges, memory.edges);
     most.firms = std::max(most.firms, memory.firms);
     most.window = std::max(most.window, memory.window);
     most.series = std::max(most.series, memory.series);
+    most.slots = std::max(most.slots, memory.slots);
     if (memory.total() > largest) {
       largest = memory.total();
       need.largest = params;

@@ -1,9 +1,10 @@
 #include <coopsweep/sweep/runner.hpp>
 
 #include <coopsweep/io/results_file.hpp>
-#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
 #include <coopsweep/sweep/memory.hpp>
 #include <coopsweep/sweep/provenance.hpp>
+#include <coopsweep/sweep/replication.hpp>
 #include <coopsweep/version.hpp>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
@@ -52,6 +53,9 @@ std::int64_t choose_block_size(std::int64_t requested, std::int64_t total_runs, 
 struct Block {
   std::int64_t first = 0;
   std::vector<RunMetrics> runs;
+  // With adaptive replication, the replicates each configuration of the block
+  // ran; its other run slots hold NaN.
+  std::vector<std::int64_t> counts;
   // With series: variable-major as io::ResultsFile::write_series takes them,
   // NaN after the rounds a run ran.
   std::vector<double> series;
@@ -59,7 +63,7 @@ struct Block {
 };
 
 struct Worker {
-  kernels::ReplicateState state;
+  kernels::VectorizedState state;
   kernels::RoundSeries series;
 };
 
@@ -73,18 +77,81 @@ void store_series(const kernels::RoundSeries& from, std::size_t i, std::size_t c
   }
 }
 
+// Fills a block of whole configurations by the replication rule: each runs
+// rounds of replicates (replicate r in slot r) until the rule is met or its
+// max is reached. The decision reads only the configuration's own replicates
+// 0..n-1, so it is the same whatever ran elsewhere at the same time.
+template <typename ParamsOf>
+void run_adaptive(Block& block, Worker& worker, std::uint64_t seed, std::int64_t first_configuration,
+                  std::int64_t slots, std::size_t length, const ParamsOf& params_of, const ReplicationRule& rule) {
+  RunMetrics missing;
+  missing.fill(std::numeric_limits<double>::quiet_NaN());
+  std::fill(block.runs.begin(), block.runs.end(), missing);
+  const std::size_t count = block.runs.size();
+  const auto configurations = static_cast<std::size_t>(static_cast<std::int64_t>(count) / slots);
+  block.counts.assign(configurations, 0);
+  for (std::size_t i = 0; i < configurations; ++i) {
+    const std::int64_t configuration = first_configuration + block.first / slots + static_cast<std::int64_t>(i);
+    const kernels::ModelParams params = params_of(configuration);
+    const std::size_t offset = i * static_cast<std::size_t>(slots);
+    std::int64_t done = 0;
+    while (true) {
+      const std::int64_t target = next_replicate_count(done, rule);
+      for (std::int64_t r = done; r < target; ++r) {
+        const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
+                                              static_cast<std::uint64_t>(r));
+        const std::size_t slot = offset + static_cast<std::size_t>(r);
+        block.runs[slot] = kernels::simulate_vectorized(params, stream, worker.state, length > 0 ? &worker.series : nullptr);
+        if (length > 0) store_series(worker.series, slot, count, length, block.series);
+      }
+      done = target;
+      if (done >= rule.max ||
+          precise_enough(std::span<const RunMetrics>(block.runs).subspan(offset, static_cast<std::size_t>(done)), rule)) {
+        break;
+      }
+    }
+    block.counts[i] = done;
+  }
+}
+
+// Runs per block with adaptive replication: whole configurations, as many as
+// make the target work if each ran its minimum of replicates (a block that
+// runs more takes longer; blocks stay many per thread), with at most 65536
+// run slots as for fixed replication, since every slot of a block is held in
+// memory while it is in flight; or the requested runs rounded up to whole
+// configurations.
+std::int64_t choose_adaptive_block_size(std::int64_t requested, std::int64_t configurations_left, std::int64_t slots,
+                                        double mean_run_work, const ReplicationRule& rule, int threads) {
+  std::int64_t block = 0;
+  if (requested > 0) {
+    block = (requested + slots - 1) / slots;
+  } else {
+    block = static_cast<std::int64_t>(
+        std::ceil(target_block_work / (std::max(mean_run_work, 1.0) * static_cast<double>(rule.min))));
+    block = std::min({block, (configurations_left + 4 * threads - 1) / (4 * threads), 65536 / slots});
+  }
+  return std::max<std::int64_t>(block, 1) * slots;
+}
+
 // The shared engine of run_design, simulate, write_sweep and estimate_sweep:
 // runs [first_run, configurations * replicates) of configurations
 // first_configuration..., `params_of(configuration)` giving a configuration's
-// resolved parameters, and hands each block to `consume` in run order.
+// resolved parameters, and hands each block to `consume` in run order. With
+// a replication rule, `replicates` is its max, blocks hold whole
+// configurations (first_run must be a multiple of replicates), and each
+// configuration runs the replicates the rule asks for, in rounds, leaving the
+// other slots NaN.
 template <typename ParamsOf, typename Consume>
 void run_blocks(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
                 std::int64_t first_run, std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of,
-                double mean_run_work, const ExecutionOptions& options, const Consume& consume) {
+                double mean_run_work, const ExecutionOptions& options, const Consume& consume,
+                const ReplicationRule* rule = nullptr) {
   const int threads = resolve_threads(options.threads);
   const std::int64_t total = configurations * replicates;
   const std::int64_t block_size =
-      choose_block_size(options.block_size, total - first_run, mean_run_work, threads);
+      rule != nullptr ? choose_adaptive_block_size(options.block_size, configurations - first_run / replicates,
+                                                   replicates, mean_run_work, *rule, threads)
+                      : choose_block_size(options.block_size, total - first_run, mean_run_work, threads);
   tbb::enumerable_thread_specific<Worker> workers;
   std::int64_t next = first_run;
   std::int64_t done = first_run;
@@ -127,6 +194,10 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                       block.series.assign(series_names.size() * count * length,
                                           std::numeric_limits<double>::quiet_NaN());
                     }
+                    if (rule != nullptr) {
+                      run_adaptive(block, worker, seed, first_configuration, replicates, length, params_of, *rule);
+                      return block;
+                    }
                     std::int64_t cached_configuration = -1;
                     kernels::ModelParams params;
                     for (std::size_t i = 0; i < count; ++i) {
@@ -138,8 +209,8 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                       }
                       const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
                                                             static_cast<std::uint64_t>(run % replicates));
-                      block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
-                                                                  length > 0 ? &worker.series : nullptr);
+                      block.runs[i] = kernels::simulate_vectorized(params, stream, worker.state,
+                                                                   length > 0 ? &worker.series : nullptr);
                       if (length > 0) store_series(worker.series, i, count, length, block.series);
                     }
                   } catch (...) {
@@ -222,11 +293,46 @@ std::string session_note(const Session& session) {
          std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes");
 }
 
+// The values of sampled parameter j at every sample point: int64 for integer
+// parameters, float64 for real ones.
+io::AxisValues sampled_values(const Design& design, std::size_t j) {
+  const auto points = design.sample_count();
+  if (std::holds_alternative<std::int64_t>(design.sampled()[j].low)) {
+    std::vector<std::int64_t> out(static_cast<std::size_t>(points));
+    for (std::int64_t s = 0; s < points; ++s) out[static_cast<std::size_t>(s)] = std::get<std::int64_t>(design.sample_value(s, j));
+    return out;
+  }
+  std::vector<double> out(static_cast<std::size_t>(points));
+  for (std::int64_t s = 0; s < points; ++s) out[static_cast<std::size_t>(s)] = std::get<double>(design.sample_value(s, j));
+  return out;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : " ") + name;
+  return out;
+}
+
 io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design, const Session& session) {
   io::ResultsLayout layout;
   for (const auto& axis : design.axes()) {
     const ParameterInfo& info = find_parameter(axis.name);
     layout.axes.push_back({axis.name, axis_values(axis), std::string(info.meaning), ""});
+  }
+  const bool sampled = design.sample_design() != SampleDesign::none;
+  if (sampled) {
+    std::vector<std::int64_t> points(static_cast<std::size_t>(design.sample_count()));
+    for (std::size_t s = 0; s < points.size(); ++s) points[s] = static_cast<std::int64_t>(s);
+    layout.axes.push_back({"sample", std::move(points),
+                           "point of the " + std::string(design_name(design.sample_design())) + " design", ""});
+    for (std::size_t j = 0; j < design.sampled().size(); ++j) {
+      const SampledParameter& p = design.sampled()[j];
+      layout.coordinates.push_back(
+          {p.name, "sample", sampled_values(design, j), std::string(find_parameter(p.name).meaning), ""});
+    }
+  }
+  if (spec.replication.adaptive()) {
+    layout.counts.push_back({"replicates_run", "replicates run for the configuration (the rest of replicate is NaN)", ""});
   }
   layout.replicates = design.replicates();
   for (const auto& info : kernels::metric_info) {
@@ -266,9 +372,11 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   attributes.push_back({"summary_std_ddof", std::int64_t{1}});
   // Every parameter that is not a grid axis, defaults included, as its own
   // attribute, with the values the runs used (resolved: complete sets k = N - 1).
+  // Sampled parameters vary like axes: they are coordinates, not attributes.
   const auto is_axis = [&](std::string_view name) {
-    return std::any_of(design.axes().begin(), design.axes().end(),
-                       [&](const GridAxis& a) { return a.name == name; });
+    return std::any_of(design.axes().begin(), design.axes().end(), [&](const GridAxis& a) { return a.name == name; }) ||
+           std::any_of(design.sampled().begin(), design.sampled().end(),
+                       [&](const SampledParameter& p) { return p.name == name; });
   };
   const kernels::ModelParams resolved = design.configuration(0);
   // Without its own axis, k still varies when complete meets a swept topology or firm count.
@@ -284,7 +392,9 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   std::string swept;
   for (const auto& info : parameter_table()) {
     if (is_axis(info.name)) {
-      swept += (swept.empty() ? "" : " ") + std::string(info.name);
+      if (std::any_of(design.axes().begin(), design.axes().end(), [&](const GridAxis& a) { return a.name == info.name; })) {
+        swept += (swept.empty() ? "" : " ") + std::string(info.name);
+      }
       continue;
     }
     if (info.name == "partners" && partners_vary) {
@@ -305,6 +415,33 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
         value);
   }
   attributes.push_back({"grid_axes", swept});
+  if (sampled) {
+    const SampleSpec& sample = design.sample();
+    std::vector<std::string> names, ranges;
+    for (const auto& p : sample.parameters) {
+      names.push_back(p.name);
+      ranges.push_back(p.name + "=[" + format_value(p.low) + ", " + format_value(p.high) + "]");
+    }
+    attributes.push_back({"sample_design", std::string(design_name(sample.design))});
+    attributes.push_back({"sample_parameters", join_names(names)});
+    std::string range_text;
+    for (const auto& r : ranges) range_text += (range_text.empty() ? "" : "; ") + r;
+    attributes.push_back({"sample_ranges", range_text});
+    attributes.push_back({"sample_points", design.sample_count()});
+    if (sample.design == SampleDesign::saltelli) attributes.push_back({"saltelli_base_samples", sample.samples});
+    if (sample.design == SampleDesign::morris) {
+      attributes.push_back({"morris_trajectories", sample.trajectories});
+      attributes.push_back({"morris_levels", sample.levels});
+    }
+  }
+  if (spec.replication.adaptive()) {
+    const ReplicationSpec& rule = spec.replication;
+    attributes.push_back({"replication_target_ci", rule.target_ci});
+    attributes.push_back({"replication_metrics", join_names(rule.metrics)});
+    attributes.push_back({"replication_min", rule.min});
+    attributes.push_back({"replication_max", rule.max});
+    attributes.push_back({"replication_step", rule.step});
+  }
   attributes.push_back({"timeseries", std::int64_t{spec.timeseries ? 1 : 0}});
   return layout;
 }
@@ -348,13 +485,16 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
 }  // namespace
 
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
-                const BlockConsumer& consume) {
+                const BlockConsumer& consume, const ReplicationRule* replication) {
   design.validate_all();
+  if (replication != nullptr && replication->max != design.replicates()) {
+    throw std::invalid_argument("run_design: the replication rule's max differs from the design's replicates");
+  }
   check_memory(memory_need(design, false, resolve_threads(options.threads)), options.memory_limit);
   run_blocks(
       0, design.configuration_count(), design.replicates(), 0, 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-      options, [&](const Block& block) { consume(block.first, block.runs); });
+      options, [&](const Block& block) { consume(block.first, block.runs); }, replication);
 }
 
 std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed, std::int64_t replicates,
@@ -399,11 +539,14 @@ std::int64_t series_length(const SweepSpec& spec) {
     rounds = 0;
     for (const auto& value : axis.values) rounds = std::max(rounds, std::get<std::int64_t>(value));
   }
+  for (const auto& sampled : spec.sample.parameters) {
+    if (sampled.name == "rounds") rounds = std::get<std::int64_t>(sampled.high);
+  }
   return rounds;
 }
 
 std::int64_t series_bytes(const SweepSpec& spec) {
-  std::int64_t runs = spec.replicates;
+  std::int64_t runs = spec.replicates * std::max<std::int64_t>(spec.sample.points(), 1);
   for (const auto& axis : spec.axes) runs *= static_cast<std::int64_t>(axis.values.size());
   return runs * series_length(spec) * static_cast<std::int64_t>(series_names.size() * sizeof(double));
 }
@@ -473,8 +616,20 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   }
 
   const std::int64_t replicates = design.replicates();
-  const std::int64_t resumed = file.committed_runs();
+  const std::optional<ReplicationRule> rule =
+      spec.replication.adaptive() ? std::optional(replication_rule(spec.replication)) : std::nullopt;
+  // Adaptive blocks hold whole configurations, so checkpoints fall between
+  // them; a resume restarts at the configuration in progress regardless.
+  const std::int64_t resumed = rule ? file.committed_runs() - file.committed_runs() % replicates : file.committed_runs();
   report.resumed_runs = resumed;
+  report.adaptive = rule.has_value();
+  const auto note_counts = [&](std::span<const std::int64_t> counts) {
+    for (const std::int64_t n : counts) {
+      report.replicates_run += n;
+      report.fewest_replicates = report.fewest_replicates == 0 ? n : std::min(report.fewest_replicates, n);
+      report.most_replicates = std::max(report.most_replicates, n);
+    }
+  };
   std::vector<RunMetrics> current;  // replicates of the configuration in progress
   current.reserve(static_cast<std::size_t>(std::min<std::int64_t>(replicates, 1 << 16)));
   std::int64_t next_configuration = resumed / replicates;
@@ -486,6 +641,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
       const std::int64_t count = std::min(slab, next_configuration - first);
       const std::vector<double> means = file.read_means(first, count);
       for (std::int64_t c = 0; c < count; ++c) note_means(first + c, row_of(means, count, c));
+      if (rule) note_counts(file.read_counts(first, count));
     }
     // The replicates already stored of the configuration the resume continues.
     const std::int64_t first_replicate = next_configuration * replicates;
@@ -514,6 +670,10 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
           }
           file.write_runs(first_run, static_cast<std::int64_t>(count), columns);
           if (!block.series.empty()) file.write_series(first_run, static_cast<std::int64_t>(count), block.series);
+          if (!block.counts.empty()) {
+            file.write_counts(first_run / replicates, static_cast<std::int64_t>(block.counts.size()), block.counts);
+            note_counts(block.counts);
+          }
 
           pending_mean.clear();
           pending_std.clear();
@@ -551,12 +711,14 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
             file.checkpoint(written);
             last_checkpoint = now;
           }
-        });
+        },
+        rule ? &*rule : nullptr);
   } catch (const Interrupted&) {
     // What was delivered before the stop is written: keep it for a resume.
-    file.checkpoint(written);
+    file.checkpoint(std::max(written, file.committed_runs()));
     throw;
   }
+  if (!rule) report.replicates_run = report.runs;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   file.finish(final_attributes(file.sessions(), seconds, report.runs));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -2,12 +2,13 @@
 
 #include <coopsweep/sweep/memory.hpp>
 
-#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -49,16 +50,20 @@ scope = [0.2, 0.8]
   const sweep::GridDesign design(spec);
   const sweep::MemoryNeed need = sweep::memory_need(design, false, 4);
   // A worker may keep the per-firm storage of one configuration and the
-  // per-edge storage of another: the bound is the sum of the parts' maxima.
+  // per-edge storage of another: the bound is the sum of the parts' maxima,
+  // for the state of the kernel the runner calls (the vectorized one: the
+  // reference's state and its slot layout).
   kernels::ReplicateMemory most;
   double largest = 0.0;
   for (std::int64_t c = 0; c < design.configuration_count(); ++c) {
-    const kernels::ReplicateMemory m = kernels::replicate_memory(design.configuration(c));
+    const kernels::ReplicateMemory m = kernels::vectorized_memory(design.configuration(c));
+    CHECK(m.total() > kernels::replicate_memory(design.configuration(c)).total());
     largest = std::max(largest, m.total());
     most.graph = std::max(most.graph, m.graph);
     most.build = std::max(most.build, m.build);
     most.edges = std::max(most.edges, m.edges);
     most.firms = std::max(most.firms, m.firms);
+    most.slots = std::max(most.slots, m.slots);
   }
   CHECK(need.bytes_per_run == most.total());
   CHECK(need.bytes_per_run >= largest);
@@ -74,7 +79,7 @@ scope = [0.2, 0.8]
   SECTION("one configuration: the runs it has, at most") {
     const auto one = sweep::memory_need(design.configuration(0), 3, false, 8);
     CHECK(one.held == 3);
-    CHECK(one.bytes_per_run == kernels::replicate_memory(design.configuration(0)).total());
+    CHECK(one.bytes_per_run == kernels::vectorized_memory(design.configuration(0)).total());
   }
 }
 
@@ -95,8 +100,58 @@ stop_on_fixation = [false, true]
   REQUIRE(worst.firms == 5000);
   REQUIRE(worst.window == 300);
   REQUIRE(worst.stop_on_fixation);
-  CHECK(need.bytes_per_run >= kernels::replicate_memory(worst).total());
+  CHECK(need.bytes_per_run >= kernels::vectorized_memory(worst).total());
   CHECK(need.largest.stop_on_fixation);
+}
+
+TEST_CASE("memory_need covers sampled firms, partners, rounds and window at every sample point", "[memory]") {
+  // Sampled integers spread over their ranges: the largest graph is at some
+  // sample point, not at the grid's, and the window buffers take the longest
+  // sampled window.
+  const auto spec = sweep::parse_spec(R"(
+seed = 3
+[model]
+rounds = 300
+stop_on_fixation = true
+topology = "random"
+[grid]
+scope = [0.2, 0.8]
+trust_decay = [0.0, 0.1, 0.2]
+[sample]
+design = "lhs"
+samples = 16
+[sample.ranges]
+firms = [100, 4000]
+partners = [2, 12]
+window = [10, 200]
+)");
+  const sweep::GridDesign design(spec);
+  design.validate_all();
+  const sweep::MemoryNeed need = sweep::memory_need(design, false, 2);
+  double largest = 0.0;
+  for (std::int64_t c = 0; c < design.configuration_count(); ++c) {
+    kernels::ModelParams p = design.configuration(c);
+    largest = std::max(largest, kernels::vectorized_memory(p).total());
+    p.window = 200;  // no sample point need have the longest window with the most firms
+    CHECK(need.bytes_per_run >= kernels::vectorized_memory(p).total());
+  }
+  CHECK(need.bytes_per_run >= largest);
+  CHECK(need.largest.window == 200);
+  CHECK(need.held == 2);
+
+  SECTION("sampled rounds count at their high end with series") {
+    const auto long_runs = sweep::parse_spec(R"(
+[sample]
+design = "random"
+samples = 4
+[sample.ranges]
+rounds = [100, 5000]
+)");
+    const sweep::GridDesign sampled(long_runs);
+    kernels::ModelParams p = sampled.configuration(0);
+    p.rounds = 5000;
+    CHECK(sweep::memory_need(sampled, true, 1).bytes_per_run >= kernels::vectorized_memory(p, true).total());
+  }
 }
 
 TEST_CASE("check_memory refuses a need above the limit with the parameters, the sizes and the limit",

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -491,4 +492,221 @@ TEST_CASE("estimate_sweep times a sample and writes nothing", "[runner][estimate
   CHECK(fs::is_empty(dir.path()));
   CHECK_THROWS_AS(sweep::estimate_sweep(sweep::parse_spec("[grid]\ntopology = ['ring']\npartners = [3]"), options),
                   sweep::InputError);
+}
+
+// ---------------------------------------------------------------------------
+// Sampled designs and adaptive replication
+
+namespace {
+
+const char* sampled_grid = R"(
+seed = 21
+replicates = 3
+[model]
+firms = 24
+rounds = 30
+window = 10
+error = 0.05
+[grid]
+topology = ["random", "regular"]
+[sample]
+design = "lhs"
+samples = 6
+[sample.ranges]
+scope = [0.1, 0.9]
+partners = [2, 6]
+)";
+
+const char* adaptive_grid = R"(
+seed = 11
+[model]
+firms = 20
+rounds = 30
+window = 10
+error = 0.1
+[grid]
+scope = [0.1, 0.5, 0.9]
+defectors = [0.0, 0.3]
+[replication]
+target_ci = 0.06
+min = 4
+max = 64
+)";
+
+std::vector<std::int64_t> integers(const std::vector<double>& values) {
+  return std::vector<std::int64_t>(values.begin(), values.end());
+}
+
+}  // namespace
+
+TEST_CASE("a sampled sweep stores the sample along its own dimension with a coordinate per parameter",
+          "[runner][sample]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(sampled_grid);
+  const sweep::Design design(spec);
+  const fs::path path = dir / "sampled.h5";
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  sweep::write_sweep(spec, path, false, options);
+  const H5Reader file(path);
+  CHECK(file.dims("cooperation") == std::vector<hsize_t>{2, 6, 3});
+  CHECK(file.dims("cooperation_mean") == std::vector<hsize_t>{2, 6});
+  CHECK(file.doubles("sample") == std::vector<double>{0, 1, 2, 3, 4, 5});
+  const std::vector<double> scope = file.doubles("scope");
+  const std::vector<double> partners = file.doubles("partners");
+  REQUIRE(scope.size() == 6);
+  for (std::int64_t s = 0; s < 6; ++s) {
+    CHECK(scope[static_cast<std::size_t>(s)] == std::get<double>(design.sample_value(s, 0)));
+    CHECK(partners[static_cast<std::size_t>(s)] == static_cast<double>(std::get<std::int64_t>(design.sample_value(s, 1))));
+  }
+  CHECK(file.text("sample_design") == "lhs");
+  CHECK(file.text("sample_parameters") == "scope partners");
+  CHECK(file.text("sample_ranges") == "scope=[0.1, 0.9]; partners=[2, 6]");
+  CHECK(file.number("sample_points") == 6.0);
+  CHECK(file.text("grid_axes") == "topology");
+  // Sampled parameters vary: they are coordinates, not attributes.
+  CHECK_FALSE(file.has_attribute("scope"));
+  CHECK_FALSE(file.has_attribute("partners"));
+  CHECK(file.has_attribute("trust_decay"));
+
+  SECTION("each configuration is the sample point's parameters, re-run alone to the bit") {
+    const std::vector<double> cooperation = file.doubles("cooperation");
+    for (const std::int64_t c : {0, 4, 7, 11}) {
+      const auto alone = sweep::simulate(design.configuration(c), spec.seed, 3, c, {});
+      for (std::size_t r = 0; r < 3; ++r) {
+        CHECK(alone[r][0] == cooperation[static_cast<std::size_t>(c * 3) + r]);
+      }
+    }
+  }
+  SECTION("and does not depend on threads or blocks") {
+    const fs::path other = dir / "sampled-1.h5";
+    sweep::ExecutionOptions one;
+    one.threads = 1;
+    one.block_size = 5;
+    sweep::write_sweep(spec, other, false, one);
+    check_same_data(path, other);
+  }
+}
+
+TEST_CASE("adaptive replication runs a configuration until its interval is narrower than the target",
+          "[runner][replication]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  const fs::path path = dir / "adaptive.h5";
+  const sweep::SweepReport report = sweep::write_sweep(spec, path, false, {});
+  const H5Reader file(path);
+  CHECK(file.dims("cooperation") == std::vector<hsize_t>{3, 2, 64});
+  CHECK(file.dims("replicates_run") == std::vector<hsize_t>{3, 2});
+  const std::vector<std::int64_t> counts = integers(file.doubles("replicates_run"));
+  const std::vector<double> cooperation = file.doubles("cooperation");
+  const std::vector<double> means = file.doubles("cooperation_mean");
+  std::int64_t total = 0;
+  for (std::int64_t c = 0; c < 6; ++c) {
+    const std::int64_t n = counts[static_cast<std::size_t>(c)];
+    total += n;
+    INFO("configuration " << c << " ran " << n);
+    // The first n replicates are those of the configuration run alone; the rest are NaN.
+    const auto alone = sweep::simulate(design.configuration(c), spec.seed, n, c, {});
+    double sum = 0.0;
+    for (std::int64_t r = 0; r < 64; ++r) {
+      const double stored = cooperation[static_cast<std::size_t>(c * 64 + r)];
+      if (r < n) {
+        CHECK(stored == alone[static_cast<std::size_t>(r)][0]);
+        sum += stored;
+      } else {
+        CHECK(std::isnan(stored));
+      }
+    }
+    CHECK(means[static_cast<std::size_t>(c)] == Approx(sum / static_cast<double>(n)).epsilon(1e-12));
+    // It stopped at the first count of 4, 8, 16, ... that met the target, or at 64.
+    const double width = sweep::confidence_width(alone, 0);
+    CHECK((width < rule.target_ci || n == 64));
+    if (n > 4) {
+      CHECK(sweep::confidence_width(std::span(alone).first(static_cast<std::size_t>(n / 2)), 0) >= rule.target_ci);
+    }
+  }
+  // The targets differ across the grid, and so do the counts.
+  CHECK(*std::min_element(counts.begin(), counts.end()) < *std::max_element(counts.begin(), counts.end()));
+  CHECK(report.adaptive);
+  CHECK(report.replicates_run == total);
+  CHECK(report.fewest_replicates == *std::min_element(counts.begin(), counts.end()));
+  CHECK(report.most_replicates == *std::max_element(counts.begin(), counts.end()));
+  CHECK(file.number("replicates") == 64.0);
+  CHECK(file.number("replication_target_ci") == 0.06);
+  CHECK(file.text("replication_metrics") == "cooperation");
+  CHECK(file.number("replication_min") == 4.0);
+  CHECK(file.number("replication_max") == 64.0);
+  CHECK(file.number("replication_step") == 0.0);
+}
+
+TEST_CASE("adaptive replication gives the same counts and values whatever the threads and blocks",
+          "[runner][replication][determinism]") {
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  const auto collect_adaptive = [&](int threads, std::int64_t block_size) {
+    std::vector<RunMetrics> out(static_cast<std::size_t>(design.run_count()));
+    sweep::ExecutionOptions options;
+    options.threads = threads;
+    options.block_size = block_size;
+    sweep::run_design(
+        design, spec.seed, options,
+        [&](std::int64_t first, std::span<const RunMetrics> runs) {
+          REQUIRE(first % 64 == 0);  // whole configurations
+          std::copy(runs.begin(), runs.end(), out.begin() + first);
+        },
+        &rule);
+    return out;
+  };
+  const auto reference = collect_adaptive(1, 1);
+  CHECK(bitwise_equal(reference, collect_adaptive(2, 0)));
+  CHECK(bitwise_equal(reference, collect_adaptive(4, 200)));
+  CHECK(bitwise_equal(reference, collect_adaptive(3, 64 * 5)));
+
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  sweep::ExecutionOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  many.block_size = 1;
+  sweep::write_sweep(spec, dir / "one.h5", false, one);
+  sweep::write_sweep(spec, dir / "many.h5", false, many);
+  check_same_data(dir / "one.h5", dir / "many.h5");
+
+  sweep::ReplicationRule wrong = rule;
+  wrong.max = 32;
+  CHECK_THROWS_AS(sweep::run_design(design, spec.seed, {}, [](auto, auto) {}, &wrong), std::invalid_argument);
+}
+
+TEST_CASE("an adaptive sweep resumes to exactly the data of an uninterrupted one", "[runner][replication][resume]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  std::string text = adaptive_grid;
+  text += "[output]\ntimeseries = true\n";
+  const auto spec = sweep::parse_spec(text);
+  const fs::path reference = dir / "reference.h5";
+  sweep::write_sweep(spec, reference, false, {});
+  for (const std::int64_t stop_after : {64, 3 * 64}) {
+    INFO("stopped after " << stop_after << " run slots");
+    const fs::path path = dir / ("resumed-" + std::to_string(stop_after) + ".h5");
+    std::atomic<bool> stop{false};
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, false, stopping_after(stop_after, stop)), sweep::Interrupted);
+    sweep::StoreOptions store;
+    store.resume = true;
+    sweep::ExecutionOptions again;
+    again.threads = 3;
+    const auto report = sweep::write_sweep(spec, path, store, again);
+    CHECK(report.resumed_runs == stop_after);
+    check_same_data(reference, path);
+    const std::vector<double> counts = H5Reader(path).doubles("replicates_run");
+    CHECK(report.replicates_run == static_cast<std::int64_t>(std::accumulate(counts.begin(), counts.end(), 0.0)));
+  }
+}
+
+TEST_CASE("series of sampled rounds are as long as the longest sampled run", "[runner][series][sample]") {
+  const auto spec = sweep::parse_spec(
+      "[model]\nwindow = 5\n[sample]\ndesign = 'lhs'\nsamples = 4\n[sample.ranges]\nrounds = [10, 30]\n"
+      "[output]\ntimeseries = true");
+  CHECK(sweep::series_length(spec) == 30);
+  CHECK(sweep::series_bytes(spec) == 4 * 30 * 4 * 8);
 }

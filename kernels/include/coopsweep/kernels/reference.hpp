@@ -58,8 +58,9 @@ struct ReplicateMemory {
   double firms = 0.0;   // the per-firm arrays and the Gini's scratch
   double window = 0.0;  // the last min(W, T) rounds, where step 7 may end a run early
   double series = 0.0;  // the RoundSeries, when kept
+  double slots = 0.0;   // vectorized_memory only: the SELL-4 slot arrays of a VectorizedState
 
-  double total() const noexcept { return graph + build + edges + firms + window + series; }
+  double total() const noexcept { return graph + build + edges + firms + window + series + slots; }
 };
 ReplicateMemory replicate_memory(const ModelParams& params, bool series = false);
 

@@ -24,8 +24,9 @@ struct MemoryBudget {
 MemoryBudget available_memory();
 
 struct MemoryNeed {
-  // The peak of a worker's state over the runs (kernels::replicate_memory): one
-  // configuration's total, or over several the sum of each part's largest.
+  // The peak of a worker's state over the runs (kernels::vectorized_memory, the
+  // kernel the runner calls): one configuration's total, or over several the
+  // sum of each part's largest.
   double bytes_per_run = 0.0;
   kernels::ModelParams largest;   // the parameters of the run that needs most
   bool series = false;            // the estimate includes the round series
@@ -35,8 +36,9 @@ struct MemoryNeed {
 };
 
 // What the runs of `design` need with `threads` threads (> 0): every
-// combination of the firms, partners and topology axes is visited, each with
-// the grid's largest rounds, window and rewire and, where any run may stop at
+// combination of the firms, partners and topology axes is visited (crossed with
+// the sample points where firms or partners are sampled), each with the
+// design's largest rounds, window and rewire and, where any run may stop at
 // fixation, its window buffers. `series`: the sweep stores round series. An
 // estimate from above; `design` must be valid (GridDesign::validate_all). Thread-safe.
 MemoryNeed memory_need(const GridDesign& design, bool series, int threads);

@@ -5,6 +5,7 @@
 #include <coopsweep/kernels/metrics.hpp>
 #include <coopsweep/kernels/model_params.hpp>
 #include <coopsweep/sweep/design.hpp>
+#include <coopsweep/sweep/replication.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
 #include <array>
@@ -24,7 +25,8 @@ namespace coopsweep::sweep {
 struct ExecutionOptions {
   int threads = 0;              // worker threads; 0 = all the machine offers
   std::int64_t block_size = 0;  // runs per block; 0 = chosen from the cost of a run
-  // Called after each block, serially and in run order, with runs finished so far.
+  // Called after each block, serially and in run order, with runs finished so far
+  // (run slots: with adaptive replication a configuration counts as its max).
   std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_progress;
   // When set and true, no new block starts; blocks in flight finish and are
   // delivered, then the run throws Interrupted.
@@ -46,11 +48,13 @@ using BlockConsumer = std::function<void(std::int64_t first_run, std::span<const
 
 // Runs every run of `design` with the random streams keyed by (seed,
 // configuration, replicate). Results do not depend on threads or block size.
-// Throws InputError for a bad configuration or one too large for the memory
-// (ExecutionOptions::memory_limit), Interrupted when stopped, and whatever
-// `consume` throws.
+// With a `replication` rule (whose max must equal design.replicates()), each
+// configuration runs the replicates the rule asks for and its other run slots
+// hold NaN; blocks then hold whole configurations. Throws InputError for a bad
+// configuration or one too large for the memory (ExecutionOptions::memory_limit),
+// Interrupted when stopped, and whatever `consume` throws.
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
-                const BlockConsumer& consume);
+                const BlockConsumer& consume, const ReplicationRule* replication = nullptr);
 
 // Runs `replicates` replicates of one configuration (`params` resolved, see
 // resolve_model) as configuration index `configuration` of a sweep with `seed`:
@@ -69,7 +73,11 @@ void summarize_replicates(std::span<const kernels::RunMetrics> replicates, std::
 // What a finished sweep found, for the command line's closing summary.
 struct SweepReport {
   std::int64_t configurations = 0;
-  std::int64_t runs = 0;
+  std::int64_t runs = 0;              // run slots: configurations x replicates (the most, when adaptive)
+  std::int64_t replicates_run = 0;    // runs that ran (all slots, without adaptive replication)
+  bool adaptive = false;              // [replication]: the fewest and most replicates a configuration ran
+  std::int64_t fewest_replicates = 0;
+  std::int64_t most_replicates = 0;
   double seconds = 0.0;               // this call's running time
   std::int64_t resumed_runs = 0;      // runs a resumed sweep found done
   bool already_complete = false;      // resume found PATH complete: nothing ran
