@@ -6,8 +6,8 @@
 //   /A1 ... /An         coordinate variables (dimension scales), one per axis
 //   /replicate          coordinate variable 0..R-1 (dimension scale)
 //   /<metric>           float64, dims (A1, ..., An, replicate)
-//   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates
-//   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates
+//   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates (unless summaries = false)
+//   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates (same)
 //   /round              with series only: coordinate 1..L (the layout's series_dimension)
 //   /<series>           with series only: float64, dims (A1, ..., An, replicate, round)
 //   root attributes     given by the caller, plus `completed` (int8: 1 once finished, else 0)
@@ -71,7 +71,14 @@ struct Attribute {
 struct ResultsLayout {
   std::vector<Axis> axes;            // grid dimensions, slowest-varying first
   std::int64_t replicates = 1;
+  // False: no `replicate` dimension, runs are indexed by the axes alone
+  // (replicates must be 1), as in a shard, whose one axis names the runs.
+  bool replicate_dimension = true;
   std::vector<Variable> metrics;     // one float64 variable (+ _mean, _std) each
+  // False: no _mean and _std variables (write_summaries and read_means then
+  // take and give nothing), for files that hold runs picked out of a sweep,
+  // such as the shards of a job array, whose summaries only the whole can give.
+  bool summaries = true;
   std::vector<Attribute> attributes; // root attributes
   // Optional series of `series_length` values per run (e.g. one per round):
   // one float64 variable each, dims (A1, ..., An, replicate, series_dimension).
