@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <iterator>
 #include <limits>
+#include <stdexcept>
 
 namespace coopsweep::sweep {
 namespace {
@@ -90,21 +91,62 @@ class StageBoundary {
 };
 #endif
 
-// The shared engine of run_design, simulate, write_sweep and estimate_sweep:
-// runs [first_run, configurations * replicates) of configurations
-// first_configuration..., `params_of(configuration)` giving a configuration's
-// resolved parameters, and hands each block to `consume` in run order.
-template <typename ParamsOf, typename Consume>
-void run_blocks(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
-                std::int64_t first_run, std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of,
-                double mean_run_work, const ExecutionOptions& options, const Consume& consume) {
+// Hands out the ranges of runs to compute, in order: the spans of a list,
+// each cut into blocks of `block` runs. more() is false once all are out.
+class SpanSource {
+ public:
+  SpanSource(std::span<const RunRange> spans, std::int64_t block) : spans_(spans), block_(std::max<std::int64_t>(block, 1)) {
+    skip_empty();
+  }
+  bool more() const noexcept { return index_ < spans_.size(); }
+  RunRange next() {
+    if (!more()) return {};
+    const RunRange& span = spans_[index_];
+    const RunRange range{span.first + offset_, std::min(block_, span.count - offset_)};
+    offset_ += range.count;
+    if (offset_ == span.count) {
+      ++index_;
+      offset_ = 0;
+      skip_empty();
+    }
+    return range;
+  }
+
+ private:
+  void skip_empty() noexcept {
+    while (index_ < spans_.size() && spans_[index_].count <= 0) ++index_;
+  }
+  std::span<const RunRange> spans_;
+  std::int64_t block_;
+  std::size_t index_ = 0;
+  std::int64_t offset_ = 0;
+};
+
+// Ranges from a caller's function; whether more will come is only known by asking.
+class FunctionSource {
+ public:
+  explicit FunctionSource(const std::function<RunRange()>& next) : next_(next) {}
+  bool more() const noexcept { return true; }
+  RunRange next() { return next_(); }
+
+ private:
+  const std::function<RunRange()>& next_;
+};
+
+// The shared engine of run_design, simulate, compute_spans, compute_ranges and
+// estimate_sweep: runs the ranges `source` hands out (as blocks) of
+// configurations first_configuration..., `params_of(configuration)` giving a
+// configuration's resolved parameters, and hands each block to `consume` in
+// the order they were handed out. options.on_progress gets the runs delivered
+// and `progress_total`. Returns false if options.stop ended it early (after
+// the blocks in flight were delivered), true once `source` ran dry.
+template <typename ParamsOf, typename Source, typename Consume>
+bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::int64_t series_length,
+                std::uint64_t seed, const ParamsOf& params_of, const ExecutionOptions& options, Source& source,
+                const Consume& consume, std::int64_t progress_total) {
   const int threads = resolve_threads(options.threads);
-  const std::int64_t total = configurations * replicates;
-  const std::int64_t block_size =
-      choose_block_size(options.block_size, total - first_run, mean_run_work, threads);
   tbb::enumerable_thread_specific<Worker> workers;
-  std::int64_t next = first_run;
-  std::int64_t done = first_run;
+  std::int64_t done = 0;
   bool stopped = false;
   const auto length = static_cast<std::size_t>(series_length);
   StageBoundary boundary;
@@ -116,17 +158,23 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
         tbb::make_filter<void, Block>(tbb::filter_mode::serial_in_order,
                                       [&](tbb::flow_control& control) {
                                         boundary.cross();
-                                        if (next >= total ||
-                                            (options.stop && options.stop->load(std::memory_order_relaxed))) {
-                                          stopped = next < total;
+                                        if (!source.more()) {
+                                          control.stop();
+                                          return Block{};
+                                        }
+                                        if (options.stop && options.stop->load(std::memory_order_relaxed)) {
+                                          stopped = true;
+                                          control.stop();
+                                          return Block{};
+                                        }
+                                        const RunRange range = source.next();
+                                        if (range.count <= 0) {
                                           control.stop();
                                           return Block{};
                                         }
                                         Block block;
-                                        block.first = next;
-                                        block.runs.resize(static_cast<std::size_t>(
-                                            std::min(block_size, total - next)));
-                                        next += static_cast<std::int64_t>(block.runs.size());
+                                        block.first = range.first;
+                                        block.runs.resize(static_cast<std::size_t>(range.count));
                                         boundary.cross();
                                         return block;
                                       }) &
@@ -162,13 +210,33 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
               boundary.cross();
               consume(static_cast<const Block&>(block));
               done += static_cast<std::int64_t>(block.runs.size());
-              if (options.on_progress) options.on_progress(done, total);
+              if (options.on_progress) options.on_progress(done, progress_total);
               boundary.cross();
             }));
   });
   boundary.cross();
-  if (stopped) {
-    throw Interrupted("stopped after " + std::to_string(done) + " of " + std::to_string(total) + " runs");
+  return !stopped;
+}
+
+// run_blocks over runs [0, total) in blocks from the cost of a run, for
+// run_design, simulate and estimate_sweep; throws Interrupted when stopped.
+template <typename ParamsOf, typename Consume>
+void run_all(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
+             std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of, double mean_run_work,
+             const ExecutionOptions& options, const Consume& consume) {
+  const std::int64_t total = configurations * replicates;
+  const RunRange all{0, total};
+  SpanSource source(std::span(&all, 1),
+                    choose_block_size(options.block_size, total, mean_run_work, resolve_threads(options.threads)));
+  std::int64_t delivered = 0;
+  const bool finished = run_blocks(first_configuration, replicates, series_length, seed, params_of, options, source,
+                                   [&](const Block& block) {
+                                     consume(block);
+                                     delivered += static_cast<std::int64_t>(block.runs.size());
+                                   },
+                                   total);
+  if (!finished) {
+    throw Interrupted("stopped after " + std::to_string(delivered) + " of " + std::to_string(total) + " runs");
   }
 }
 
@@ -217,6 +285,7 @@ struct Session {
   int threads = 1;
   int processes = 1;
   std::string started;  // UTC
+  std::string note;     // StoreOptions::note
 };
 
 // The one line that describes a session in the journal and the `history` attribute.
@@ -225,7 +294,8 @@ std::string session_note(const Session& session) {
   return "coopsweep " + std::string(engine_version) + " (commit " + std::string(build.git_commit) + ", " +
          std::string(build.build_type) + ", " + std::string(build.compiler) + ") on " + host_name() + ", " +
          std::to_string(session.threads) + (session.threads == 1 ? " thread, " : " threads, ") +
-         std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes");
+         std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes") +
+         (session.note.empty() ? "" : "; " + session.note);
 }
 
 io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design, const Session& session) {
@@ -315,6 +385,54 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   return layout;
 }
 
+// The subset of runs a file stores, checked and with adjacent ranges joined.
+// Throws InputError for ranges that are empty, overlap, go backwards or leave
+// the sweep.
+std::vector<RunRange> normalized_subset(std::span<const RunRange> subset, std::int64_t runs) {
+  std::vector<RunRange> out;
+  std::int64_t end = 0;
+  for (const RunRange& range : subset) {
+    if (range.count <= 0 || range.first < end || range.first > runs || range.count > runs - range.first) {
+      throw InputError("the runs to store must be ascending, disjoint, non-empty ranges within the sweep's " +
+                       std::to_string(runs) + " runs; got [" + std::to_string(range.first) + ", " +
+                       std::to_string(range.first + range.count) + ") after run " + std::to_string(end));
+    }
+    if (!out.empty() && out.back().first + out.back().count == range.first) {
+      out.back().count += range.count;
+    } else {
+      out.push_back(range);
+    }
+    end = range.first + range.count;
+  }
+  return out;
+}
+
+// The layout of a file that stores `subset` (normalized) of a sweep's runs:
+// one dimension, `run`, whose coordinate holds the runs' indices in the sweep;
+// no replicate dimension and no summaries, which only the whole sweep has.
+io::ResultsLayout subset_layout(io::ResultsLayout layout, std::span<const RunRange> subset) {
+  std::vector<std::int64_t> runs;
+  for (const RunRange& range : subset) {
+    for (std::int64_t r = range.first; r < range.first + range.count; ++r) runs.push_back(r);
+  }
+  layout.axes = {{"run", std::move(runs),
+                  "index of the run in the sweep: configuration * replicates + replicate, configurations "
+                  "row-major over the grid axes (grid_axes)",
+                  ""}};
+  layout.replicates = 1;
+  layout.replicate_dimension = false;
+  layout.summaries = false;
+  return layout;
+}
+
+io::ResultsLayout store_layout(const SweepSpec& spec, const GridDesign& design, const Session& session,
+                               const StoreOptions& store, std::span<const RunRange> subset) {
+  io::ResultsLayout layout = results_layout(spec, design, session);
+  if (!subset.empty()) layout = subset_layout(std::move(layout), subset);
+  layout.attributes.insert(layout.attributes.end(), store.attributes.begin(), store.attributes.end());
+  return layout;
+}
+
 // Item i of `count` from metric-major values (as the results file reads them).
 RunMetrics row_of(const std::vector<double>& metric_major, std::int64_t count, std::int64_t i) {
   RunMetrics row{};
@@ -326,9 +444,10 @@ RunMetrics row_of(const std::vector<double>& metric_major, std::int64_t count, s
 
 // The attributes only a finished file has, from the journal's sessions.
 std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> sessions, double this_session_seconds,
-                                            std::int64_t runs) {
-  double seconds = 0.0;
+                                            std::int64_t runs, const StoreOptions& store) {
+  double seconds = store.prior_seconds;
   std::string history;
+  for (const std::string& line : store.prior_history) history += (history.empty() ? "" : "\n") + line;
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     const io::JournalSession& session = sessions[i];
     const bool last = i + 1 == sessions.size();
@@ -351,13 +470,32 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
   };
 }
 
+// compute_spans and compute_ranges: the blocks of `source`, with series when
+// the spec stores them, to `sink`; Interrupted when stopped.
+template <typename Source>
+void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOptions& options, Source& source,
+             const BlockSink& sink) {
+  std::int64_t delivered = 0;
+  ExecutionOptions quiet = options;
+  quiet.on_progress = nullptr;
+  const bool finished = run_blocks(
+      0, design.replicates(), series_length(spec), spec.seed,
+      [&](std::int64_t configuration) { return design.configuration(configuration); }, quiet, source,
+      [&](const Block& block) {
+        sink(BlockResults{block.first, block.runs, block.series});
+        delivered += static_cast<std::int64_t>(block.runs.size());
+      },
+      -1);
+  if (!finished) throw Interrupted("stopped after " + std::to_string(delivered) + " runs");
+}
+
 }  // namespace
 
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
                 const BlockConsumer& consume) {
   design.validate_all();
-  run_blocks(
-      0, design.configuration_count(), design.replicates(), 0, 0, seed,
+  run_all(
+      0, design.configuration_count(), design.replicates(), 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
       options, [&](const Block& block) { consume(block.first, block.runs); });
 }
@@ -365,7 +503,7 @@ void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOpt
 std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed, std::int64_t replicates,
                                  std::int64_t configuration, const ExecutionOptions& options) {
   std::vector<RunMetrics> out(static_cast<std::size_t>(replicates));
-  run_blocks(configuration, 1, replicates, 0, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
+  run_all(configuration, 1, replicates, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
              options, [&](const Block& block) {
                std::copy(block.runs.begin(), block.runs.end(), out.begin() + block.first);
              });
@@ -433,14 +571,25 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
 
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
                         const ExecutionOptions& options) {
+  return write_sweep(spec, path, store, options, [&](std::span<const RunRange> spans, const BlockSink& sink) {
+    ExecutionOptions compute = options;
+    compute.on_progress = nullptr;  // the store reports progress as it writes
+    compute_spans(spec, compute, spans, sink);
+  });
+}
+
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
+                        const ExecutionOptions& options, const BlockProducer& produce) {
   const GridDesign design(spec);
   design.validate_all();
+  const std::vector<RunRange> subset = normalized_subset(store.subset, design.run_count());
   const auto started = std::chrono::steady_clock::now();
   Session session;
-  session.threads = resolve_threads(options.threads);
+  session.threads = store.threads > 0 ? store.threads : resolve_threads(options.threads);
   session.processes = store.processes;
   session.started = io::utc_now();
-  const io::ResultsLayout layout = results_layout(spec, design, session);
+  session.note = store.note;
+  const io::ResultsLayout layout = store_layout(spec, design, session, store, subset);
   io::OpenOptions open;
   open.overwrite = store.overwrite;
   open.resume = store.resume;
@@ -459,6 +608,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   SweepReport report;
   report.configurations = design.configuration_count();
   report.runs = design.run_count();
+  report.file_runs = file.run_count();
   report.min_mean.fill(std::numeric_limits<double>::infinity());
   report.max_mean.fill(-std::numeric_limits<double>::infinity());
   report.argmin.fill(-1);
@@ -471,18 +621,35 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   };
   if (file.complete()) {
     report.already_complete = true;
-    report.resumed_runs = report.runs;
+    report.resumed_runs = report.file_runs;
     return report;
   }
 
-  const std::int64_t replicates = design.replicates();
+  // The runs still to do, in the sweep's run index space: after those a
+  // resume found stored (the file's first runs), to the end of the file.
   const std::int64_t resumed = file.committed_runs();
   report.resumed_runs = resumed;
+  std::vector<RunRange> todo;
+  if (subset.empty()) {
+    if (resumed < report.runs) todo.push_back({resumed, report.runs - resumed});
+  } else {
+    std::int64_t skip = resumed;
+    for (const RunRange& range : subset) {
+      const std::int64_t skipped = std::min(skip, range.count);
+      skip -= skipped;
+      if (skipped < range.count) todo.push_back({range.first + skipped, range.count - skipped});
+    }
+  }
+
+  // Replicate summaries need whole configurations, which only a file of the
+  // whole sweep is sure to hold.
+  const bool summaries = subset.empty();
+  const std::int64_t replicates = design.replicates();
   std::vector<RunMetrics> current;  // replicates of the configuration in progress
   current.reserve(static_cast<std::size_t>(std::min<std::int64_t>(replicates, 1 << 16)));
   std::int64_t next_configuration = resumed / replicates;
-  if (resumed > 0) {
-    if (store.on_resume) store.on_resume(resumed, report.runs);
+  if (resumed > 0 && store.on_resume) store.on_resume(resumed, report.file_runs);
+  if (resumed > 0 && summaries) {
     // The summary report covers the configurations finished before, read back in slabs.
     constexpr std::int64_t slab = 1 << 16;
     for (std::int64_t first = 0; first < next_configuration; first += slab) {
@@ -500,70 +667,134 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   std::vector<double> columns;                    // a block's runs, metric-major
   std::vector<double> means, stds;                // finished configurations, metric-major
   std::vector<std::array<double, metric_count>> pending_mean, pending_std;
-  std::int64_t written = resumed;                 // runs (and their summaries) written so far
+  std::int64_t written = resumed;                 // runs of the file (and their summaries) written so far
+  std::size_t span = 0;                           // where the next block must start: todo[span], `offset` in
+  std::int64_t offset = 0;
   auto last_checkpoint = std::chrono::steady_clock::now();
 
-  try {
-    run_blocks(
-        0, design.configuration_count(), replicates, resumed, layout.series_length, spec.seed,
-        [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-        options, [&](const Block& block) {
-          const std::int64_t first_run = block.first;
-          const std::span<const RunMetrics> runs = block.runs;
-          const auto count = runs.size();
-          columns.resize(count * metric_count);
-          for (std::size_t i = 0; i < count; ++i) {
-            for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
-          }
-          file.write_runs(first_run, static_cast<std::int64_t>(count), columns);
-          if (!block.series.empty()) file.write_series(first_run, static_cast<std::int64_t>(count), block.series);
+  const auto store_block = [&](const BlockResults& block) {
+    const std::span<const RunMetrics> runs = block.runs;
+    const auto count = runs.size();
+    const auto n = static_cast<std::int64_t>(count);
+    // A producer that delivers out of order or beyond the runs asked for
+    // would store wrong data silently: refuse it.
+    if (span >= todo.size() || block.first_run != todo[span].first + offset || n <= 0 ||
+        n > todo[span].count - offset) {
+      throw std::logic_error("write_sweep: a block of runs [" + std::to_string(block.first_run) + ", " +
+                             std::to_string(block.first_run + n) + ") arrived out of order");
+    }
+    const std::size_t length = static_cast<std::size_t>(layout.series_length);
+    if (!block.series.empty() && block.series.size() != series_names.size() * count * length) {
+      throw std::logic_error("write_sweep: a block's series have the wrong size");
+    }
+    offset += n;
+    if (offset == todo[span].count) ++span, offset = 0;
 
-          pending_mean.clear();
-          pending_std.clear();
-          const std::int64_t first_finished = next_configuration;
-          for (const auto& run : runs) {
-            current.push_back(run);
-            if (static_cast<std::int64_t>(current.size()) == replicates) {
-              std::array<double, metric_count> mu{}, sd{};
-              summarize_replicates(current, mu, sd);
-              note_means(next_configuration, mu);
-              pending_mean.push_back(mu);
-              pending_std.push_back(sd);
-              current.clear();
-              ++next_configuration;
-            }
+    columns.resize(count * metric_count);
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
+    }
+    file.write_runs(written, n, columns);
+    if (!block.series.empty()) file.write_series(written, n, block.series);
+
+    if (summaries) {
+      pending_mean.clear();
+      pending_std.clear();
+      const std::int64_t first_finished = next_configuration;
+      for (const auto& run : runs) {
+        current.push_back(run);
+        if (static_cast<std::int64_t>(current.size()) == replicates) {
+          std::array<double, metric_count> mu{}, sd{};
+          summarize_replicates(current, mu, sd);
+          note_means(next_configuration, mu);
+          pending_mean.push_back(mu);
+          pending_std.push_back(sd);
+          current.clear();
+          ++next_configuration;
+        }
+      }
+      const auto finished = pending_mean.size();
+      if (finished > 0) {
+        means.resize(finished * metric_count);
+        stds.resize(finished * metric_count);
+        for (std::size_t c = 0; c < finished; ++c) {
+          for (std::size_t m = 0; m < metric_count; ++m) {
+            means[m * finished + c] = pending_mean[c][m];
+            stds[m * finished + c] = pending_std[c][m];
           }
-          const auto finished = pending_mean.size();
-          if (finished > 0) {
-            means.resize(finished * metric_count);
-            stds.resize(finished * metric_count);
-            for (std::size_t c = 0; c < finished; ++c) {
-              for (std::size_t m = 0; m < metric_count; ++m) {
-                means[m * finished + c] = pending_mean[c][m];
-                stds[m * finished + c] = pending_std[c][m];
-              }
-            }
-            file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
-          }
-          written = first_run + static_cast<std::int64_t>(count);
-          // The summaries of every configuration finished so far are written
-          // too, so a checkpoint here promises exactly what it says.
-          const auto now = std::chrono::steady_clock::now();
-          if (written < report.runs &&
-              std::chrono::duration<double>(now - last_checkpoint).count() >= store.checkpoint_interval) {
-            file.checkpoint(written);
-            last_checkpoint = now;
-          }
-        });
+        }
+        file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
+      }
+    }
+    written += n;
+    if (options.on_progress) options.on_progress(written, report.file_runs);
+    // The summaries of every configuration finished so far are written
+    // too, so a checkpoint here promises exactly what it says.
+    const auto now = std::chrono::steady_clock::now();
+    if (written < report.file_runs &&
+        std::chrono::duration<double>(now - last_checkpoint).count() >= store.checkpoint_interval) {
+      file.checkpoint(written);
+      last_checkpoint = now;
+    }
+  };
+
+  try {
+    if (!todo.empty()) produce(todo, store_block);
   } catch (const Interrupted&) {
     // What was delivered before the stop is written: keep it for a resume.
     file.checkpoint(written);
+    throw Interrupted("stopped after " + std::to_string(written) + " of " + std::to_string(report.file_runs) +
+                      " runs");
+  } catch (const io::ResultsFileError&) {
+    throw;  // the file itself failed; its last checkpoint stands
+  } catch (...) {
+    // The producer failed (a rank, a shard): keep what it delivered.
+    try {
+      file.checkpoint(written);
+    } catch (...) {
+    }
     throw;
   }
+  if (written != report.file_runs) {
+    throw std::logic_error("write_sweep: the producer delivered " + std::to_string(written - resumed) + " of the " +
+                           std::to_string(report.file_runs - resumed) + " runs asked for");
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  file.finish(final_attributes(file.sessions(), seconds, report.runs));
+  file.finish(final_attributes(file.sessions(), seconds, report.file_runs, store));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
+}
+
+io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& store, int threads) {
+  const GridDesign design(spec);
+  design.validate_all();
+  Session session;
+  session.threads = threads;
+  session.processes = store.processes;
+  session.started = io::utc_now();
+  session.note = store.note;
+  return store_layout(spec, design, session, store, normalized_subset(store.subset, design.run_count()));
+}
+
+std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads) {
+  if (requested > 0) return requested;
+  return choose_block_size(0, runs, mean_design_work(GridDesign(spec)), resolve_threads(threads));
+}
+
+void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
+                   const BlockSink& sink) {
+  const GridDesign design(spec);
+  std::int64_t runs = 0;
+  for (const RunRange& range : spans) runs += std::max<std::int64_t>(range.count, 0);
+  SpanSource source(spans, block_size(spec, options.block_size, runs, options.threads));
+  compute(spec, design, options, source, sink);
+}
+
+void compute_ranges(const SweepSpec& spec, const ExecutionOptions& options,
+                    const std::function<RunRange()>& next_range, const BlockSink& sink) {
+  const GridDesign design(spec);
+  FunctionSource source(next_range);
+  compute(spec, design, options, source, sink);
 }
 
 SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& options, std::int64_t runs_done,
@@ -593,8 +824,8 @@ SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& opti
     series.assign(series_names.size() * static_cast<std::size_t>(sample * length), 0.0);
     const auto n = static_cast<std::size_t>(sample);
     const auto start = std::chrono::steady_clock::now();
-    run_blocks(
-        0, sample, 1, 0, length, spec.seed,
+    run_all(
+        0, sample, 1, length, spec.seed,
         [&](std::int64_t k) { return design.configuration(run_of(k) / design.replicates()); }, 1.0, calibration,
         [&](const Block& block) {
           const auto count = block.runs.size();

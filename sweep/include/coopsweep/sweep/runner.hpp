@@ -2,6 +2,7 @@
 // Runs the (configuration, replicate) index space of a design on oneTBB and
 // streams the results, in run order, to the results store.
 
+#include <coopsweep/io/results_file.hpp>
 #include <coopsweep/kernels/metrics.hpp>
 #include <coopsweep/kernels/model_params.hpp>
 #include <coopsweep/sweep/design.hpp>
@@ -41,6 +42,25 @@ class Interrupted : public std::runtime_error {
 // serially, in run order, never concurrently.
 using BlockConsumer = std::function<void(std::int64_t first_run, std::span<const kernels::RunMetrics> runs)>;
 
+// Runs [first, first + count) of a sweep's run index space (run =
+// configuration * replicates + replicate).
+struct RunRange {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  friend bool operator==(const RunRange&, const RunRange&) = default;
+};
+
+// The results of a block of runs [first_run, first_run + runs.size()); with
+// time series ([output] timeseries = true) also their series, as
+// io::ResultsFile::write_series takes them (series-major, NaN after the rounds
+// a run ran), else `series` is empty. Valid only during the call it is passed to.
+struct BlockResults {
+  std::int64_t first_run = 0;
+  std::span<const kernels::RunMetrics> runs;
+  std::span<const double> series;
+};
+using BlockSink = std::function<void(const BlockResults&)>;
+
 // Runs every run of `design` with the random streams keyed by (seed,
 // configuration, replicate). Results do not depend on threads or block size.
 // Throws InputError for a bad configuration, Interrupted when stopped, and
@@ -55,6 +75,31 @@ std::vector<kernels::RunMetrics> simulate(const kernels::ModelParams& params, st
                                           std::int64_t replicates, std::int64_t configuration,
                                           const ExecutionOptions& options);
 
+// Runs per block for `runs` runs of `spec` on `threads` threads in all (over
+// every process): `requested` when positive, else from the mean cost of a run
+// (about 10 ms of the kernel), capped so that every thread gets several blocks.
+// Results never depend on it. Throws InputError for a bad spec.
+std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads);
+
+// Computes the runs that `spans` lists (disjoint ranges of the sweep's run
+// index space) on oneTBB, in blocks of options.block_size runs (0: chosen by
+// block_size), and hands them to `sink` serially, in the order of `spans` and
+// ascending within each. options.on_progress is not called. The caller
+// validates the spec (GridDesign::validate_all). Throws InputError for a bad
+// configuration, Interrupted when options.stop ends it early (after the blocks
+// in flight are delivered), and whatever `sink` throws.
+void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
+                   const BlockSink& sink);
+
+// Computes the ranges `next_range` hands out, each as one block, and hands
+// them to `sink` in the order they were handed out; `next_range` is called
+// serially (from any thread) while earlier blocks run, and a range of count 0
+// ends the work. For the ranks of an MPI run, whose work comes from rank 0.
+// Throws like compute_spans; Interrupted when options.stop was seen before
+// `next_range` gave an empty range.
+void compute_ranges(const SweepSpec& spec, const ExecutionOptions& options,
+                    const std::function<RunRange()>& next_range, const BlockSink& sink);
+
 // Mean and sample standard deviation (ddof = 1) of each metric over replicates,
 // skipping NaN replicates; NaN when no value (or, for the deviation, fewer than
 // two) remains. Writes metric_count values to each of mean and std.
@@ -64,7 +109,8 @@ void summarize_replicates(std::span<const kernels::RunMetrics> replicates, std::
 // What a finished sweep found, for the command line's closing summary.
 struct SweepReport {
   std::int64_t configurations = 0;
-  std::int64_t runs = 0;
+  std::int64_t runs = 0;               // runs of the sweep
+  std::int64_t file_runs = 0;          // runs stored in the file: `runs`, or those of StoreOptions::subset
   double seconds = 0.0;               // this call's running time
   std::int64_t resumed_runs = 0;      // runs a resumed sweep found done
   bool already_complete = false;      // resume found PATH complete: nothing ran
@@ -94,7 +140,23 @@ struct StoreOptions {
   // Seconds between checkpoints (flush, fsync, journal record): the work a
   // kill can lose. 0 checkpoints after every block.
   double checkpoint_interval = 1.0;
-  int processes = 1;  // processes writing the sweep, for provenance
+  int processes = 1;  // processes computing the sweep, for provenance
+  int threads = 0;    // worker threads over all of them, for provenance; 0: options.threads
+  // Added to this session's line in the journal and the `history` attribute
+  // (e.g. "merging 4 shards").
+  std::string note;
+  // Lines of work done elsewhere, put first in `history` (when merging: the
+  // shards' histories), and its seconds, added to `wall_time_seconds`.
+  std::vector<std::string> prior_history;
+  double prior_seconds = 0.0;
+  // Store only these runs (ascending, disjoint ranges of the run index space)
+  // instead of the whole grid: a file whose one dimension `run` holds their
+  // indices in the sweep, without replicate summaries (only the whole sweep
+  // has them); the shards of a job array (cluster/shard.hpp). Empty: all runs.
+  std::vector<RunRange> subset;
+  // Further attributes that identify the results (compared on resume), such
+  // as a shard's index and count.
+  std::vector<io::Attribute> attributes;
   // Called once, before running, when a resumed sweep continues from runs_done > 0.
   std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_resume;
 };
@@ -109,6 +171,26 @@ struct StoreOptions {
 // Thread-safe for distinct paths.
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
                         const ExecutionOptions& options);
+
+// Makes the results that write_sweep stores: called once, with the runs still
+// to do (after a resume's, within store.subset), it delivers them to `sink`
+// as compute_spans does. Computing them here is compute_spans; an MPI run
+// computes them on every rank, a merge reads them from shards.
+using BlockProducer = std::function<void(std::span<const RunRange> spans, const BlockSink& sink)>;
+
+// write_sweep with the results made by `produce`; not called when the file is
+// already complete. What `produce` throws propagates, after a checkpoint of
+// what it delivered; Interrupted is rethrown with the runs stored so far.
+// options.threads is only provenance here, options.on_progress is called after
+// each block stored.
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
+                        const ExecutionOptions& options, const BlockProducer& produce);
+
+// The layout of the results file of `spec` (or, with `store.subset`, of those
+// runs), with the provenance of a session of `threads` threads in all and
+// store.processes processes starting now. For tools that compare files
+// without writing one (coopsweep merge). Throws InputError for a bad spec.
+io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& store, int threads);
 
 // The per-round series stored with `[output] timeseries = true`, in order:
 // cooperation, trust, payoff and alliances of each round (kernels::RoundSeries).
