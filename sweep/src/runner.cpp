@@ -470,11 +470,34 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
   };
 }
 
+// A source whose ranges must lie within the sweep: the design would wrap
+// indices beyond it around to other configurations silently.
+template <typename Source>
+class CheckedSource {
+ public:
+  CheckedSource(Source& source, std::int64_t runs) : source_(source), runs_(runs) {}
+  bool more() const { return source_.more(); }
+  RunRange next() {
+    const RunRange range = source_.next();
+    if (range.count > 0 && (range.first < 0 || range.first > runs_ - range.count)) {
+      throw std::out_of_range("runs [" + std::to_string(range.first) + ", " +
+                              std::to_string(range.first + range.count) + ") lie outside the sweep's " +
+                              std::to_string(runs_) + " runs");
+    }
+    return range;
+  }
+
+ private:
+  Source& source_;
+  std::int64_t runs_;
+};
+
 // compute_spans and compute_ranges: the blocks of `source`, with series when
 // the spec stores them, to `sink`; Interrupted when stopped.
 template <typename Source>
-void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOptions& options, Source& source,
+void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOptions& options, Source& unchecked,
              const BlockSink& sink) {
+  CheckedSource<Source> source(unchecked, design.run_count());
   std::int64_t delivered = 0;
   ExecutionOptions quiet = options;
   quiet.on_progress = nullptr;

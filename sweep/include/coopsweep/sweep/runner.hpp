@@ -86,8 +86,9 @@ std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int6
 // block_size), and hands them to `sink` serially, in the order of `spans` and
 // ascending within each. options.on_progress is not called. The caller
 // validates the spec (GridDesign::validate_all). Throws InputError for a bad
-// configuration, Interrupted when options.stop ends it early (after the blocks
-// in flight are delivered), and whatever `sink` throws.
+// configuration, std::out_of_range for runs outside the sweep, Interrupted
+// when options.stop ends it early (after the blocks in flight are delivered),
+// and whatever `sink` throws.
 void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
                    const BlockSink& sink);
 
