@@ -345,3 +345,11 @@ def test_an_mpi_run_stopped_midway_resumes_under_mpi_or_alone(tmp_path):
         assert_identical(reference, out)
         with h5py.File(out, "r") as f:
             assert f.attrs["sessions"] == 2
+
+
+def test_help_tells_of_shards_merge_and_mpi():
+    merge = run("merge", "--help")
+    assert merge.returncode == 0 and "Usage" in merge.stdout
+    assert "exits with status 2" in merge.stdout
+    usage = run("run", "--help").stdout
+    assert "--shard" in usage and "coopsweep merge" in usage and "mpirun -np R" in usage

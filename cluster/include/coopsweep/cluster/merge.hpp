@@ -50,6 +50,8 @@ std::vector<ShardFile> check_shards(std::vector<ShardFile> shards);
 // Throws sweep::InputError before anything is created for shards that are
 // missing, given twice, of other sweeps or shard counts, unfinished or no
 // shards, and as write_sweep does otherwise; Interrupted when options.stop is set.
+// Thread-safe for distinct output paths, like write_sweep; read_shard and
+// check_shards are thread-safe.
 sweep::SweepReport merge_shards(std::span<const std::filesystem::path> paths, const std::filesystem::path& path,
                                 sweep::StoreOptions store, const sweep::ExecutionOptions& options);
 

@@ -20,6 +20,8 @@
 
 namespace coopsweep::cluster {
 
+// Every function here is pure and thread-safe.
+
 struct Shard {
   std::int64_t index = 0;  // 0 .. count - 1 (Slurm's SLURM_ARRAY_TASK_ID with --array=0-(N-1))
   std::int64_t count = 1;

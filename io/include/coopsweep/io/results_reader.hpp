@@ -14,6 +14,8 @@
 
 namespace coopsweep::io {
 
+// Not thread-safe: one object per thread (HDF5's global lock serialises the
+// calls of several).
 class ResultsReader {
  public:
   // Opens `path` read-only and without HDF5's file lock (like
