@@ -7,9 +7,10 @@
 # Every configuration runs REPEATS times, in an order that rotates between
 # repetitions so that load from elsewhere falls on all alike; medians are
 # reported. Every result is checked to hold the data of the first. With
-# QUIET_LOAD=x, each run first waits (up to QUIET_WAIT seconds, default 600)
-# until the 1-minute load average is below x: on a shared machine the kernel
-# shares the cores between sessions, so other work caps what a run can use.
+# QUIET=1, each run first waits (up to QUIET_WAIT seconds, default 600) until
+# nothing else is runnable for a second (/proc/loadavg's running count): on a
+# shared machine the kernel shares the cores between sessions, so other work
+# caps what a run can use however many threads or ranks it has.
 # Uses $COOPSWEEP_BUILD_DIR (else build/): coopsweep, and its MPI build
 # (build/coopsweep with -DCOOPSWEEP_MPI=ON, else build/mpi/coopsweep).
 set -euo pipefail
@@ -68,13 +69,15 @@ for ((rep = 0; rep < repeats; rep++)); do
     index=$(( (k + rep) % ${#configs[@]} ))
     IFS='|' read -r name processes threads command <<< "${configs[index]}"
     out=$work/out-$index-$rep.h5
-    if [ -n "${QUIET_LOAD:-}" ]; then
-      waited=0
-      while awk -v limit="$QUIET_LOAD" '{ exit !($1 >= limit) }' /proc/loadavg && [ "$waited" -lt "${QUIET_WAIT:-600}" ]; do
-        sleep 5
-        waited=$((waited + 5))
+    if [ -n "${QUIET:-}" ]; then
+      quiet=0
+      deadline=$((SECONDS + ${QUIET_WAIT:-600}))
+      while [ "$quiet" -lt 5 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        # "R/T": R counts the reader itself.
+        if [ "$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f1)" -le 1 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+        sleep 0.2
       done
-      loads+="$(cut -d' ' -f1 /proc/loadavg) "
+      [ "$quiet" -ge 5 ] && loads+="q" || loads+="b"
     fi
     # Wall time, and the CPU time of every process of the run (ranks included:
     # mpirun waits for them), which load from elsewhere barely changes.
@@ -114,4 +117,4 @@ done
 echo
 echo "$runs runs (200 firms, 200 rounds); medians of $repeats, wall time including process start and the finished" \
      "file; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); load average" \
-     "$(cut -d' ' -f1-3 /proc/loadavg) at the end${loads:+; 1-minute load before each run: $loads}"
+     "$(cut -d' ' -f1-3 /proc/loadavg) at the end${loads:+; before each run the machine was (q)uiet or (b)usy: $loads}"
