@@ -5,7 +5,6 @@
 #include <coopsweep/io/results_file.hpp>
 #include <coopsweep/io/results_reader.hpp>
 #include <coopsweep/kernels/metrics.hpp>
-#include <coopsweep/sweep/design.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
@@ -218,10 +217,9 @@ ShardFile read_shard(const fs::path& path) {
   shard.history = text_attribute(info, "history");
 
   // Its contents: exactly the runs of its shard, with every variable.
-  const sweep::GridDesign design(shard.spec);
   std::vector<sweep::RunRange> ranges;
   try {
-    ranges = shard_ranges(design.run_count(), {shard.index, shard.count});
+    ranges = shard_ranges(sweep::run_count(shard.spec), {shard.index, shard.count});
   } catch (const InputError& error) {
     throw InputError("shard " + quoted(path) + ": " + error.what());
   }
@@ -325,8 +323,7 @@ sweep::SweepReport merge_shards(std::span<const fs::path> paths, const fs::path&
   }
   store.note = "merge of " + std::to_string(shards.size()) + " shards";
 
-  const sweep::GridDesign design(spec);
-  ShardSource source(shards, design.run_count(), sweep::series_length(spec));
+  ShardSource source(shards, sweep::run_count(spec), sweep::series_length(spec));
   return sweep::write_sweep(spec, path, store, options,
                             [&](std::span<const sweep::RunRange> spans, const sweep::BlockSink& sink) {
                               source.produce(spans, sink, options);

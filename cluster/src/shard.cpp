@@ -1,6 +1,5 @@
 #include <coopsweep/cluster/shard.hpp>
 
-#include <coopsweep/sweep/design.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 
 #include <charconv>
@@ -65,7 +64,7 @@ ShardPosition shard_position(std::int64_t runs, std::int64_t shards, std::int64_
 }
 
 sweep::StoreOptions shard_store(const sweep::SweepSpec& spec, const Shard& shard, sweep::StoreOptions store) {
-  store.subset = shard_ranges(sweep::GridDesign(spec).run_count(), shard);
+  store.subset = shard_ranges(sweep::run_count(spec), shard);
   store.attributes.push_back({"shard_index", shard.index});
   store.attributes.push_back({"shard_count", shard.count});
   return store;

@@ -799,6 +799,8 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& stor
   return store_layout(spec, design, session, store, normalized_subset(store.subset, design.run_count()));
 }
 
+std::int64_t run_count(const SweepSpec& spec) { return GridDesign(spec).run_count(); }
+
 std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads) {
   if (requested > 0) return requested;
   return choose_block_size(0, runs, mean_design_work(GridDesign(spec)), resolve_threads(threads));

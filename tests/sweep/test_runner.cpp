@@ -704,3 +704,8 @@ TEST_CASE("compute_spans and compute_ranges refuse runs outside the sweep", "[ru
                                         ignore),
                   std::out_of_range);
 }
+
+TEST_CASE("run_count is configurations times replicates", "[runner][spans]") {
+  CHECK(sweep::run_count(sweep::parse_spec(small_grid)) == 4 * 2 * 2 * 5);
+  CHECK(sweep::run_count(sweep::parse_spec("replicates = 3\n")) == 3);
+}

@@ -75,6 +75,11 @@ std::vector<kernels::RunMetrics> simulate(const kernels::ModelParams& params, st
                                           std::int64_t replicates, std::int64_t configuration,
                                           const ExecutionOptions& options);
 
+// The runs of the sweep of `spec`: configurations x replicates, numbered
+// run = configuration * replicates + replicate, the index space that blocks,
+// subsets and shards address. Thread-safe.
+std::int64_t run_count(const SweepSpec& spec);
+
 // Runs per block for `runs` runs of `spec` on `threads` threads in all (over
 // every process): `requested` when positive, else from the mean cost of a run
 // (about 10 ms of the kernel), capped so that every thread gets several blocks.
