@@ -1,15 +1,19 @@
-// Whole sweeps through the oneTBB runner (no file), in configurations per second,
-// at 1 and 2 threads side by side so the speed-up is read from one run.
+// Whole sweeps through the oneTBB runner (no file), in runs (configuration-
+// replicates) and directed edge-rounds per second, at 1, 2, 4, ... threads up to
+// the machine's cores side by side, so the speed-up is read from one run.
 
 #include <coopsweep/sweep/runner.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
 #include <benchmark/benchmark.h>
 
+#include <thread>
+
 namespace {
 
 using namespace coopsweep;
 
+// threads = state.range(0); block size = state.range(1), 0 for the runner's choice.
 void BM_Sweep(benchmark::State& state) {
   const auto spec = sweep::parse_spec(R"(
     seed = 1
@@ -21,17 +25,33 @@ void BM_Sweep(benchmark::State& state) {
   const sweep::GridDesign design(spec);
   sweep::ExecutionOptions options;
   options.threads = static_cast<int>(state.range(0));
+  options.block_size = state.range(1);
   double checksum = 0.0;
   for (auto _ : state) {
     sweep::run_design(design, spec.seed, options,
                       [&](std::int64_t, std::span<const kernels::RunMetrics> runs) { checksum += runs[0][0]; });
   }
   benchmark::DoNotOptimize(checksum);
-  state.counters["runs_per_second"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * design.run_count()), benchmark::Counter::kIsRate);
+  const auto runs = static_cast<double>(state.iterations() * design.run_count());
+  state.counters["runs_per_second"] = benchmark::Counter(runs, benchmark::Counter::kIsRate);
+  // Default model: N = 100 firms, k = 4, T = 200 rounds, no early stop.
+  state.counters["edge_rounds_per_second"] = benchmark::Counter(runs * 100 * 4 * 200, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Sweep)->ArgsProduct({{1, 2}})->ArgNames({"threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  auto* sweep = benchmark::RegisterBenchmark("BM_Sweep", BM_Sweep);
+  sweep->ArgNames({"threads", "block"})->UseRealTime()->Unit(benchmark::kMillisecond);
+  const auto cores = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
+  for (std::int64_t threads = 1; threads < cores; threads *= 2) sweep->Args({threads, 0});
+  sweep->Args({cores, 0});
+  // The grain, measured: fixed block sizes against the runner's choice
+  // (block:0, about 4 million directed edge-rounds, 50 runs here) on all cores.
+  for (const std::int64_t block : {1, 4, 16, 64, 256}) sweep->Args({cores, block});
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

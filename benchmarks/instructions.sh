@@ -3,7 +3,8 @@
 # counted by valgrind's callgrind (instructions, not seconds: the same binary,
 # inputs and environment give the same count on any load) on a fixed small
 # sweep: a ring of 100 firms with 4 partners (E0 = 400 directed edges), 200
-# rounds, 8 replicates. Only the kernel is counted (--toggle-collect).
+# rounds, 8 replicates. Only the kernel the runner calls (simulate_vectorized)
+# is counted (--toggle-collect).
 #
 #   benchmarks/instructions.sh [--update-baseline] [--threshold 0.02]
 # Prints JSON; exits 1 when the count exceeds the committed baseline
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 firms=100 partners=4 rounds=200 replicates=8
 out=$(mktemp)
-valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='*simulate_reference*' \
+valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='*simulate_vectorized*' \
   "$build/coopsweep" simulate --set topology=ring --set firms=$firms --set partners=$partners \
   --set rounds=$rounds --set window=50 --replicates $replicates --threads 1 -q >/dev/null 2>&1
 instructions=$(awk '/^summary:/ {print $2}' "$out")

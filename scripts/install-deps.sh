@@ -22,6 +22,7 @@ packages=(
   python3-nbclient python3-nbformat python3-ipykernel  # executing examples/quickstart.ipynb in the tests
   openmpi-bin libopenmpi-dev      # -DCOOPSWEEP_MPI=ON: mpirun and Open MPI (cluster/)
   slurm-wlm munge                 # cluster/test-slurm.sh: slurmctld, slurmd and sbatch on localhost
+  python3-numba                   # benchmarks/peers: the Numba implementation the engine is measured against
 )
 
 missing=()

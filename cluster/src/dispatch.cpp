@@ -116,6 +116,7 @@ void LocalWorker::run(const sweep::SweepSpec& spec, sweep::ExecutionOptions opti
     payload.range = {block.first_run, static_cast<std::int64_t>(block.runs.size())};
     payload.runs.assign(block.runs.begin(), block.runs.end());
     payload.series.assign(block.series.begin(), block.series.end());
+    payload.counts.assign(block.counts.begin(), block.counts.end());
     {
       const std::lock_guard lock(mutex_);
       results_.push_back(std::move(payload));

@@ -155,7 +155,7 @@ class ShardSource {
         }
         std::vector<double> series;
         if (!series_.empty()) series = reader.read(series_, at.index * length_, count * length_);
-        sink(sweep::BlockResults{run, rows, series});
+        sink(sweep::BlockResults{run, rows, series, {}});
         run += count;
       }
     }

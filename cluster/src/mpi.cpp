@@ -73,11 +73,14 @@ std::vector<Identity> gather_identities(int threads, bool root, int size) {
   return all;
 }
 
-// A block's results as bytes: {first, count} as int64, the runs' metrics, the series.
+// A block's results as bytes: {first, count, number of counts} as int64, the
+// counts (adaptive replication's replicates per configuration), the runs'
+// metrics, the series.
 std::vector<char> pack(const BlockPayload& payload) {
-  const std::int64_t header[2] = {payload.range.first, payload.range.count};
-  const std::size_t bytes = sizeof header + payload.runs.size() * sizeof(kernels::RunMetrics) +
-                            payload.series.size() * sizeof(double);
+  const std::int64_t header[3] = {payload.range.first, payload.range.count,
+                                  static_cast<std::int64_t>(payload.counts.size())};
+  const std::size_t bytes = sizeof header + payload.counts.size() * sizeof(std::int64_t) +
+                            payload.runs.size() * sizeof(kernels::RunMetrics) + payload.series.size() * sizeof(double);
   if (bytes > static_cast<std::size_t>(INT_MAX)) {
     throw std::runtime_error("a block of " + std::to_string(payload.runs.size()) +
                              " runs is too large for one MPI message; use a smaller --block-size");
@@ -86,6 +89,8 @@ std::vector<char> pack(const BlockPayload& payload) {
   char* at = out.data();
   std::memcpy(at, header, sizeof header);
   at += sizeof header;
+  std::memcpy(at, payload.counts.data(), payload.counts.size() * sizeof(std::int64_t));
+  at += payload.counts.size() * sizeof(std::int64_t);
   std::memcpy(at, payload.runs.data(), payload.runs.size() * sizeof(kernels::RunMetrics));
   at += payload.runs.size() * sizeof(kernels::RunMetrics);
   std::memcpy(at, payload.series.data(), payload.series.size() * sizeof(double));
@@ -93,19 +98,27 @@ std::vector<char> pack(const BlockPayload& payload) {
 }
 
 BlockPayload unpack(const std::vector<char>& bytes) {
-  std::int64_t header[2] = {};
+  std::int64_t header[3] = {};
   if (bytes.size() < sizeof header) throw std::runtime_error("MPI: a truncated block of results");
   std::memcpy(header, bytes.data(), sizeof header);
   BlockPayload payload;
   payload.range = {header[0], header[1]};
-  const std::size_t runs_bytes = static_cast<std::size_t>(std::max<std::int64_t>(header[1], 0)) * sizeof(kernels::RunMetrics);
-  if (bytes.size() < sizeof header + runs_bytes || (bytes.size() - sizeof header - runs_bytes) % sizeof(double) != 0) {
+  const std::size_t runs = static_cast<std::size_t>(std::max<std::int64_t>(header[1], 0));
+  const std::size_t counts = static_cast<std::size_t>(std::max<std::int64_t>(header[2], 0));
+  if (counts > runs) throw std::runtime_error("MPI: a block of results with more counts than runs");
+  const std::size_t fixed = sizeof header + counts * sizeof(std::int64_t) + runs * sizeof(kernels::RunMetrics);
+  if (bytes.size() < fixed || (bytes.size() - fixed) % sizeof(double) != 0) {
     throw std::runtime_error("MPI: a block of results of the wrong size");
   }
-  payload.runs.resize(static_cast<std::size_t>(header[1]));
-  std::memcpy(payload.runs.data(), bytes.data() + sizeof header, runs_bytes);
-  payload.series.resize((bytes.size() - sizeof header - runs_bytes) / sizeof(double));
-  std::memcpy(payload.series.data(), bytes.data() + sizeof header + runs_bytes, payload.series.size() * sizeof(double));
+  const char* at = bytes.data() + sizeof header;
+  payload.counts.resize(counts);
+  std::memcpy(payload.counts.data(), at, counts * sizeof(std::int64_t));
+  at += counts * sizeof(std::int64_t);
+  payload.runs.resize(runs);
+  std::memcpy(payload.runs.data(), at, runs * sizeof(kernels::RunMetrics));
+  at += runs * sizeof(kernels::RunMetrics);
+  payload.series.resize((bytes.size() - fixed) / sizeof(double));
+  std::memcpy(payload.series.data(), at, payload.series.size() * sizeof(double));
   return payload;
 }
 
@@ -313,7 +326,7 @@ void RankPool::coordinate(const sweep::SweepSpec& spec, const sweep::ExecutionOp
       const auto found = results.find(range->first);
       if (!failure) {
         try {
-          sink(sweep::BlockResults{range->first, found->second.runs, found->second.series});
+          sink(sweep::BlockResults{range->first, found->second.runs, found->second.series, found->second.counts});
         } catch (...) {
           fail(std::current_exception());
         }

@@ -64,6 +64,15 @@ ShardPosition shard_position(std::int64_t runs, std::int64_t shards, std::int64_
 }
 
 sweep::StoreOptions shard_store(const sweep::SweepSpec& spec, const Shard& shard, sweep::StoreOptions store) {
+  if (spec.replication.adaptive()) {
+    // A shard is a stripe of the run index space, which cuts through
+    // configurations, and its file has no per-configuration dimension to hold
+    // how many replicates each ran; the rule needs each configuration whole.
+    throw sweep::InputError("--shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+                            ": adaptive replication ([replication]) cannot be sharded, since a shard's runs cut "
+                            "through configurations whose replicates the rule decides together; run it whole "
+                            "(one process, or mpirun -np N with an MPI build)");
+  }
   store.subset = shard_ranges(sweep::run_count(spec), shard);
   store.attributes.push_back({"shard_index", shard.index});
   store.attributes.push_back({"shard_count", shard.count});

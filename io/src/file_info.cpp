@@ -141,4 +141,46 @@ FileInfo read_file_info(const fs::path& path) {
   return info;
 }
 
+VariableData read_variable(const fs::path& path, std::string_view name) {
+  const detail::SilenceHdf5Errors silence;
+  const Checker check(path);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw ResultsFileError("results file '" + path.string() + "' does not exist");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw ResultsFileError("results file '" + path.string() + "' is not an HDF5 file");
+  }
+  const Handle fapl = check.id(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "opening");
+  check.status(H5Pset_file_locking(fapl.get(), false, true), "opening");
+  const Handle file = check.id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "opening");
+  const std::string variable(name);
+  if (variable.empty() || H5Lexists(file.get(), variable.c_str(), H5P_DEFAULT) <= 0) {
+    throw ResultsFileError("results file '" + path.string() + "' has no variable '" + variable + "'");
+  }
+  const std::string operation = "reading '" + variable + "'";
+  const Handle dataset = check.id(H5Dopen2(file.get(), variable.c_str(), H5P_DEFAULT), H5Dclose, operation);
+  const Handle type = check.id(H5Dget_type(dataset.get()), H5Tclose, operation);
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
+    throw ResultsFileError("results file '" + path.string() + "': variable '" + variable + "' is not numeric");
+  }
+  VariableData data;
+  data.shape = detail::dataset_dims(check, dataset.get(), variable);
+  std::int64_t elements = 1;
+  for (std::int64_t size : data.shape) elements *= size;
+  for (unsigned d = 0; d < data.shape.size(); ++d) {
+    std::string dim;
+    if (H5DSget_num_scales(dataset.get(), d) > 0) {
+      int index = 0;
+      H5DSiterate_scales(dataset.get(), d, &index, scale_name, &dim);
+    }
+    data.dims.push_back(dim);
+  }
+  data.values.resize(static_cast<std::size_t>(elements));
+  if (elements > 0) {
+    check.status(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.values.data()),
+                 operation);
+  }
+  return data;
+}
+
 }  // namespace coopsweep::io

@@ -200,6 +200,71 @@ Handle create_variable(const Checker& check, hid_t file, const std::string& name
   return dataset;
 }
 
+// An int64 variable of counts, 0 where not written. No _FillValue: 0 is a
+// count like any other (nothing done yet), and the values stay integers in xarray.
+Handle create_count_variable(const Checker& check, hid_t file, const Variable& count, std::span<const std::int64_t> dims,
+                             std::span<const hid_t> scales, Storage storage) {
+  const std::string operation = "creating variable '" + count.name + "'";
+  const Handle space = detail::simple_space(check, dims);
+  const Handle dcpl = creation_ordered_dataset_properties(check);
+  const std::int64_t zero = 0;
+  if (storage == Storage::partial) {
+    check.status(H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS), operation);
+    check.status(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), operation);
+  } else if (!dims.empty()) {
+    const std::vector<hsize_t> chunk = chunk_shape(dims);
+    check.status(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), operation);
+    set_compression(check, dcpl.get(), operation);
+  }
+  check.status(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_INT64, &zero), operation);
+  check.status(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC), operation);
+  Handle dataset = check.id(H5Dcreate2(file, count.name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, dcpl.get(),
+                                       H5P_DEFAULT),
+                            H5Dclose, operation);
+  for (std::size_t i = 0; i < scales.size(); ++i) {
+    check.status(H5DSattach_scale(dataset.get(), scales[i], static_cast<unsigned>(i)), operation);
+  }
+  write_description(check, dataset.get(), count.long_name, count.units);
+  return dataset;
+}
+
+// An auxiliary coordinate: a 1-D variable of the axis type along `scale`, not a scale itself.
+Handle create_auxiliary(const Checker& check, hid_t file, const AuxiliaryCoordinate& coordinate, hid_t scale) {
+  const std::string operation = "writing coordinate '" + coordinate.name + "'";
+  Handle dataset = std::visit(
+      [&](const auto& values) {
+        using T = typename std::decay_t<decltype(values)>::value_type;
+        const std::int64_t size = static_cast<std::int64_t>(values.size());
+        const Handle space = detail::simple_space(check, std::span(&size, 1));
+        const Handle dcpl = creation_ordered_dataset_properties(check);
+        const auto create = [&](hid_t type) {
+          return check.id(H5Dcreate2(file, coordinate.name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(),
+                                     H5P_DEFAULT),
+                          H5Dclose, operation);
+        };
+        if constexpr (std::is_same_v<T, double>) {
+          Handle d = create(H5T_IEEE_F64LE);
+          check.status(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), operation);
+          return d;
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          Handle d = create(H5T_STD_I64LE);
+          check.status(H5Dwrite(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), operation);
+          return d;
+        } else {
+          std::vector<const char*> pointers(values.size());
+          std::transform(values.begin(), values.end(), pointers.begin(), [](const std::string& x) { return x.c_str(); });
+          const Handle type = detail::utf8_string_type(check);
+          Handle d = create(type.get());
+          check.status(H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), operation);
+          return d;
+        }
+      },
+      coordinate.values);
+  check.status(H5DSattach_scale(dataset.get(), scale, 0), operation);
+  write_description(check, dataset.get(), coordinate.long_name, coordinate.units);
+  return dataset;
+}
+
 // ---------------------------------------------------------------------------
 // Layout
 
@@ -250,6 +315,22 @@ void validate_layout(const fs::path& path, const ResultsLayout& layout) {
     runs *= size;
   }
   if (layout.replicate_dimension) add_dataset("replicate", "axis");
+  for (const AuxiliaryCoordinate& coordinate : layout.coordinates) {
+    add_dataset(coordinate.name, "coordinate");
+    const auto axis = std::find_if(layout.axes.begin(), layout.axes.end(),
+                                   [&](const Axis& a) { return a.name == coordinate.dimension; });
+    if (axis == layout.axes.end()) {
+      throw_invalid_layout(path, "coordinate '" + coordinate.name + "' is along '" + coordinate.dimension +
+                                     "', which is not an axis");
+    }
+    const auto size = std::visit([](const auto& v) { return static_cast<std::int64_t>(v.size()); }, coordinate.values);
+    if (size != axis_size(*axis)) {
+      throw_invalid_layout(path, "coordinate '" + coordinate.name + "' has " + std::to_string(size) +
+                                     " values for the " + std::to_string(axis_size(*axis)) + " of axis '" +
+                                     coordinate.dimension + "'");
+    }
+  }
+  for (const Variable& count : layout.counts) add_dataset(count.name, "count");
   if (!layout.series.empty()) {
     add_dataset(layout.series_dimension, "series dimension");
     if (runs > std::numeric_limits<std::int64_t>::max() / layout.series_length) {
@@ -299,11 +380,12 @@ struct Variables {
   std::vector<Handle> means;
   std::vector<Handle> stds;
   std::vector<Handle> series;  // per series
+  std::vector<Handle> counts;  // per count
 };
 
 // The groups of a file's variables, in the order they are flushed and closed.
-std::array<std::vector<Handle>*, 4> groups_of(Variables& variables) noexcept {
-  return {&variables.values, &variables.means, &variables.stds, &variables.series};
+std::array<std::vector<Handle>*, 5> groups_of(Variables& variables) noexcept {
+  return {&variables.values, &variables.means, &variables.stds, &variables.series, &variables.counts};
 }
 
 std::string summary_long_name(const Variable& metric, const char* suffix) {
@@ -351,6 +433,23 @@ Variables lay_out(const Checker& check, hid_t file, const ResultsLayout& layout,
   for (const Variable& series : layout.series) {
     variables.series.push_back(create_variable(check, file, series.name, shapes.series, series_scales,
                                                series.long_name, series.units, storage));
+  }
+  for (const Variable& count : layout.counts) {
+    variables.counts.push_back(create_count_variable(check, file, count, shapes.configuration, configuration_scales,
+                                                     storage));
+  }
+  if (!layout.coordinates.empty()) {
+    // Every variable has every axis, so each carries every auxiliary coordinate.
+    std::string names;
+    for (const AuxiliaryCoordinate& coordinate : layout.coordinates) {
+      const auto axis = std::find_if(layout.axes.begin(), layout.axes.end(),
+                                     [&](const Axis& a) { return a.name == coordinate.dimension; });
+      (void)create_auxiliary(check, file, coordinate, scale_ids[static_cast<std::size_t>(axis - layout.axes.begin())]);
+      names += (names.empty() ? "" : " ") + coordinate.name;
+    }
+    for (auto* group : groups_of(variables)) {
+      for (const Handle& dataset : *group) detail::write_string_attribute(check, dataset.get(), "coordinates", names);
+    }
   }
   return variables;
 }
@@ -400,6 +499,12 @@ void check_matches(const Checker& check, hid_t file, const fs::path& shown, cons
              " in the file, " + std::to_string(axis_size(axis)) + " in this run)");
     }
   }
+  for (const AuxiliaryCoordinate& coordinate : layout.coordinates) {
+    const Handle dataset = open_dataset(coordinate.name, "coordinate");
+    if (detail::read_axis_values(check, dataset.get(), coordinate.name) != coordinate.values) {
+      refuse("its coordinate '" + coordinate.name + "' along '" + coordinate.dimension + "' has other values");
+    }
+  }
   const Shapes shapes(layout);
   const auto check_shape = [&](const std::string& name, const char* what, std::span<const std::int64_t> dims) {
     const Handle dataset = open_dataset(name, what);
@@ -425,6 +530,7 @@ void check_matches(const Checker& check, hid_t file, const fs::path& shown, cons
                            : "this run stores series ('" + layout.series_dimension + "'), the file does not");
   }
   for (const Variable& series : layout.series) check_shape(series.name, "series", shapes.series);
+  for (const Variable& count : layout.counts) check_shape(count.name, "count", shapes.configuration);
 }
 
 bool file_is_completed(const Checker& check, hid_t file) {
@@ -761,6 +867,7 @@ void ResultsFile::Impl::open_partial(bool check_layout) {
     open_group(variables.stds, metric.name + "_std");
   }
   for (const Variable& series : layout.series) open_group(variables.series, series.name);
+  for (const Variable& count : layout.counts) open_group(variables.counts, count.name);
 }
 
 void ResultsFile::Impl::create_partial(const OpenOptions& options) {
@@ -1009,6 +1116,26 @@ std::vector<double> ResultsFile::read_runs(std::int64_t first_run, std::int64_t 
   return values;
 }
 
+void ResultsFile::write_counts(std::int64_t first_configuration, std::int64_t count,
+                               std::span<const std::int64_t> values) {
+  if (!impl_) throw ResultsFileError("write_counts on a moved-from ResultsFile");
+  // Written through doubles, which HDF5 converts to the file's int64 exactly
+  // (counts stay far below 2^53), so that one transfer routine serves all.
+  std::vector<double> converted(values.begin(), values.end());
+  const Impl::Target targets[] = {{&impl_->variables.counts, converted}};
+  impl_->transfer_range(true, impl_->shapes.configuration, impl_->shapes.configurations, first_configuration, count,
+                        "configurations", targets);
+}
+
+std::vector<std::int64_t> ResultsFile::read_counts(std::int64_t first_configuration, std::int64_t count) {
+  if (!impl_) throw ResultsFileError("read_counts on a moved-from ResultsFile");
+  std::vector<double> values(impl_->variables.counts.size() * static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
+  const Impl::Target targets[] = {{&impl_->variables.counts, values}};
+  impl_->transfer_range(false, impl_->shapes.configuration, impl_->shapes.configurations, first_configuration, count,
+                        "configurations", targets);
+  return std::vector<std::int64_t>(values.begin(), values.end());
+}
+
 std::vector<double> ResultsFile::read_means(std::int64_t first_configuration, std::int64_t count) {
   if (!impl_) throw ResultsFileError("read_means on a moved-from ResultsFile");
   std::vector<double> values(impl_->metric_count * static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
@@ -1083,6 +1210,8 @@ void ResultsFile::Impl::write_finished(std::span<const Attribute> final_attribut
     copy_group(variables.means, created.means, shapes.configuration);
     copy_group(variables.stds, created.stds, shapes.configuration);
     copy_group(variables.series, created.series, shapes.series);
+    // Counts pass through doubles, exactly: they stay far below 2^53.
+    copy_group(variables.counts, created.counts, shapes.configuration);
     write_completed(check, target.get(), true, false);
   } catch (...) {
     discard_pending_writes(target.get());
@@ -1166,10 +1295,10 @@ FileSizeEstimate estimate_file_size(const ResultsLayout& layout, std::int64_t sa
     metadata += 64 + static_cast<std::int64_t>(attribute.name.size());
     if (const auto* text = std::get_if<std::string>(&attribute.value)) metadata += static_cast<std::int64_t>(text->size());
   }
-  metadata += 4096 * static_cast<std::int64_t>(3 * metrics + layout.series.size() + layout.axes.size() + 2);
-  std::int64_t coordinates = 8 * (layout.replicates + layout.series_length);
-  for (const Axis& axis : layout.axes) {
-    coordinates += std::visit(
+  metadata += 4096 * static_cast<std::int64_t>(3 * metrics + layout.series.size() + layout.axes.size() +
+                                               layout.coordinates.size() + layout.counts.size() + 2);
+  const auto bytes_of = [](const AxisValues& axis_values) {
+    return std::visit(
         [](const auto& v) {
           std::int64_t bytes = 0;
           for (const auto& x : v) {
@@ -1181,11 +1310,17 @@ FileSizeEstimate estimate_file_size(const ResultsLayout& layout, std::int64_t sa
           }
           return bytes;
         },
-        axis.values);
-  }
+        axis_values);
+  };
+  std::int64_t coordinates = 8 * (layout.replicates + layout.series_length);
+  for (const Axis& axis : layout.axes) coordinates += bytes_of(axis.values);
+  for (const AuxiliaryCoordinate& coordinate : layout.coordinates) coordinates += bytes_of(coordinate.values);
   const double run_bytes = 8.0 * static_cast<double>(shapes.runs);
   const double configuration_bytes = 8.0 * static_cast<double>(shapes.configurations);
   const double series_bytes = run_bytes * static_cast<double>(layout.series_length);
+  // Counts compress to little (they are small integers); counted whole, as an upper bound.
+  const auto count_bytes = static_cast<std::int64_t>(static_cast<double>(layout.counts.size()) * configuration_bytes);
+  coordinates += count_bytes;
 
   FileSizeEstimate estimate;
   estimate.partial_bytes = metadata + coordinates +

@@ -18,7 +18,12 @@ open
 defaults, parameters, metrics
     The model's parameters, their domains and defaults, and the metrics.
 plot
-    Module of figures: `plot.phase` (heatmaps) and `plot.lines`.
+    Module of figures: `plot.phase` (heatmaps), `plot.lines`, `plot.sobol`
+    and `plot.morris`.
+analysis
+    Module of sensitivity analysis: `analysis.sobol_indices(func, bounds, n)`,
+    `analysis.morris_indices`, and `analysis.sobol` / `analysis.morris` for
+    the results of saltelli and morris sweeps.
 
 Examples
 --------
@@ -47,12 +52,13 @@ from ._spec import SpecLike, spec_text, to_toml
 if TYPE_CHECKING:
     import xarray
 
-    from . import plot
+    from . import analysis, plot
 
 __all__ = [
     "IncompleteResultsWarning",
     "Metric",
     "Parameter",
+    "analysis",
     "defaults",
     "metrics",
     "model_version",
@@ -273,10 +279,13 @@ def run(
     Returns
     -------
     xarray.Dataset
-        Dimensions: one per grid axis, in the spec's order, and ``replicate``.
-        Variables: each metric, dims (axes..., replicate), and its replicate
-        ``<metric>_mean`` and ``<metric>_std``, dims (axes...). Attributes: the
-        spec, seed, versions and every fixed parameter. Opened lazily from
+        Dimensions: one per grid axis, in the spec's order, then ``sample``
+        for a ``[sample]`` design (with one coordinate per sampled parameter
+        along it), and ``replicate``. Variables: each metric, dims (axes...,
+        replicate), and its replicate ``<metric>_mean`` and ``<metric>_std``,
+        dims (axes...); with ``[replication]``, ``replicates_run`` per
+        configuration (the rest of the replicates are NaN). Attributes: the
+        spec, seed, versions, the design and every fixed parameter. Opened lazily from
         `out` (close it, or use ``with``), or in memory for a temporary file.
 
     Raises
@@ -423,13 +432,14 @@ def _scalar(value: Any) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    # coopsweep.plot imports matplotlib, which takes a while: only when used.
-    if name == "plot":
+    # coopsweep.plot imports matplotlib, which takes a while: only when used
+    # (and coopsweep.analysis, pandas, alike).
+    if name in ("plot", "analysis"):
         import importlib
 
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'coopsweep' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"plot"})
+    return sorted(set(globals()) | {"plot", "analysis"})

@@ -56,3 +56,19 @@ def run_spec(
     Raises ValueError (bad spec), OSError (the file), KeyboardInterrupt (Ctrl-C; the
     message names the partial file left), or what `progress` raises.
     """
+
+def sobol_sequence(count: int, dimensions: int) -> npt.NDArray[np.float64]:
+    """The first `count` unscrambled Sobol' points (Joe and Kuo), a (count, dimensions) array."""
+
+def design_points(design: str, count: int, dimensions: int, seed: int, levels: int) -> npt.NDArray[np.float64]:
+    """Points of a design in the unit cube, a (points, dimensions) array. Raises ValueError."""
+
+def sobol_analyze(
+    y: npt.ArrayLike, dimensions: int, resamples: int, confidence: float, seed: int
+) -> dict[str, Any]:
+    """S1, ST, S1_conf and ST_conf ((low, high) arrays), variance, base_samples, dropped. Raises ValueError."""
+
+def morris_analyze(
+    y: npt.ArrayLike, points: npt.ArrayLike, resamples: int, confidence: float, seed: int
+) -> dict[str, Any]:
+    """mu, mu_star, sigma, mu_star_conf ((low, high) arrays), trajectories, dropped. Raises ValueError."""

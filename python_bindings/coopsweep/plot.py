@@ -7,6 +7,8 @@ phase
 lines
     A metric's replicate mean against one axis, one line per value of another,
     with confidence bands.
+sobol, morris
+    Sensitivity indices (`coopsweep.analysis`) as bars with their intervals.
 
 Both take a dataset from `coopsweep.run` or `coopsweep.open` (or a results
 file's path) and return the matplotlib ``Axes`` they drew on. The command line
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     import matplotlib.axes
     import xarray
 
-__all__ = ["lines", "main", "phase"]
+__all__ = ["lines", "main", "morris", "phase", "sobol"]
 
 DatasetLike = Union["xarray.Dataset", str, "os.PathLike[str]"]
 
@@ -219,6 +221,91 @@ def lines(
     ax.set_title(_title(f"{metric}, mean of {replicates} replicates{band}", notes))
     if hue is not None:
         ax.legend(title=None, frameon=False)
+    return ax
+
+
+def sobol(
+    result: Any,
+    *,
+    ax: Optional["matplotlib.axes.Axes"] = None,
+    title: Optional[str] = None,
+    colors: Sequence[str] = ("tab:blue", "tab:orange"),
+) -> "matplotlib.axes.Axes":
+    """First-order and total Sobol' indices as paired bars with their intervals.
+
+    Parameters
+    ----------
+    result : coopsweep.analysis.SobolResult
+        From `coopsweep.analysis.sobol_indices` or `coopsweep.analysis.sobol`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+        The axes' title.
+    colors : two colours
+        Of the S1 and the ST bars.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Bars of S1 and ST per parameter, in the order of the design, with
+        error bars spanning each confidence interval.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(layout="constrained")
+    names = list(result.S1.index)
+    positions = np.arange(len(names))
+    width = 0.38
+    for offset, label, values, conf, color in ((-width / 2, "S1 (first order)", result.S1, result.S1_conf, colors[0]),
+                                               (width / 2, "ST (total)", result.ST, result.ST_conf, colors[1])):
+        v = np.asarray(values, dtype=float)
+        errors = np.vstack([v - conf["low"].to_numpy(), conf["high"].to_numpy() - v])
+        ax.bar(positions + offset, v, width, label=label, color=color, yerr=np.clip(errors, 0, None), capsize=3,
+               error_kw={"elinewidth": 1})
+    ax.axhline(0.0, color="0.3", linewidth=0.8)
+    ax.set_xticks(positions, names, rotation=30, ha="right")
+    ax.set_ylabel(f"Sobol' index ({result.confidence:.0%} bootstrap interval)")
+    ax.legend(frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def morris(
+    result: Any,
+    *,
+    ax: Optional["matplotlib.axes.Axes"] = None,
+    title: Optional[str] = None,
+) -> "matplotlib.axes.Axes":
+    """Morris screening: mu* against sigma, one labelled point per parameter.
+
+    Parameters
+    ----------
+    result : coopsweep.analysis.MorrisResult
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Parameters far right matter; far up, they interact or act
+        non-linearly. Horizontal error bars span mu*'s interval.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(layout="constrained")
+    mu_star = result.mu_star.to_numpy()
+    errors = np.vstack([mu_star - result.mu_star_conf["low"].to_numpy(),
+                        result.mu_star_conf["high"].to_numpy() - mu_star])
+    ax.errorbar(mu_star, result.sigma.to_numpy(), xerr=np.clip(errors, 0, None), fmt="o", capsize=3)
+    for name, x, y in zip(result.mu_star.index, mu_star, result.sigma.to_numpy()):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
+    ax.set_xlabel("mu* (mean absolute effect per range)")
+    ax.set_ylabel("sigma (spread of the effects)")
+    if title is not None:
+        ax.set_title(title)
     return ax
 
 

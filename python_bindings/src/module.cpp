@@ -10,6 +10,8 @@
 #include <coopsweep/sweep/design.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 #include <coopsweep/sweep/runner.hpp>
+#include <coopsweep/sweep/sampling.hpp>
+#include <coopsweep/sweep/sensitivity.hpp>
 #include <coopsweep/sweep/spec.hpp>
 #include <coopsweep/version.hpp>
 
@@ -277,6 +279,9 @@ py::dict check_spec(const std::string& text, const std::string& source) {
   py::dict out;
   out["configurations"] = configurations;
   out["replicates"] = spec.replicates;
+  out["sample_design"] = std::string(sweep::design_name(spec.sample.design));
+  out["sample_points"] = spec.sample.points();
+  out["adaptive"] = spec.replication.adaptive();
   out["runs"] = runs;
   out["seed"] = spec.seed;
   out["axes"] = axes;
@@ -301,6 +306,108 @@ py::dict run_spec(const std::string& text, const std::string& source, const std:
   out["configurations"] = report.configurations;
   out["runs"] = report.runs;
   out["seconds"] = report.seconds;
+  return out;
+}
+
+// A (count, dimensions) float64 array that owns a copy of the points.
+py::array_t<double> to_array(const sweep::UnitPoints& points) {
+  py::array_t<double> out({static_cast<py::ssize_t>(points.count), static_cast<py::ssize_t>(points.dimensions)});
+  std::copy(points.values.begin(), points.values.end(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> sobol_sequence(std::int64_t count, std::int64_t dimensions) {
+  sweep::UnitPoints points;
+  {
+    py::gil_scoped_release release;
+    points = sweep::sobol_sequence(count, dimensions);
+  }
+  return to_array(points);
+}
+
+py::array_t<double> design_points(const std::string& design, std::int64_t count, std::int64_t dimensions,
+                                  std::uint64_t seed, std::int64_t levels) {
+  sweep::UnitPoints points;
+  {
+    py::gil_scoped_release release;
+    if (design == "lhs") {
+      points = sweep::latin_hypercube(count, dimensions, seed);
+    } else if (design == "sobol") {
+      points = sweep::scrambled_sobol(count, dimensions, seed);
+    } else if (design == "random") {
+      points = sweep::uniform_random(count, dimensions, seed);
+    } else if (design == "saltelli") {
+      points = sweep::saltelli_points(count, dimensions, seed);
+    } else if (design == "morris") {
+      points = sweep::morris_points(count, dimensions, levels, seed);
+    } else {
+      throw std::invalid_argument("design '" + design + "' is not one of 'lhs', 'sobol', 'random', 'saltelli', 'morris'");
+    }
+  }
+  return to_array(points);
+}
+
+py::tuple interval_arrays(const std::vector<sweep::Interval>& intervals) {
+  py::array_t<double> low(static_cast<py::ssize_t>(intervals.size())), high(static_cast<py::ssize_t>(intervals.size()));
+  for (std::size_t i = 0; i < intervals.size(); ++i) {
+    low.mutable_data()[i] = intervals[i].low;
+    high.mutable_data()[i] = intervals[i].high;
+  }
+  return py::make_tuple(low, high);
+}
+
+sweep::BootstrapOptions bootstrap_options(std::int64_t resamples, double confidence, std::uint64_t seed) {
+  sweep::BootstrapOptions options;
+  options.resamples = resamples;
+  options.confidence = confidence;
+  options.seed = seed;
+  return options;
+}
+
+py::dict sobol_analyze(const py::array_t<double, py::array::c_style | py::array::forcecast>& y, std::int64_t dimensions,
+                       std::int64_t resamples, double confidence, std::uint64_t seed) {
+  if (y.ndim() != 1) throw std::invalid_argument("outputs must be a one-dimensional array");
+  const std::span<const double> values(y.data(), static_cast<std::size_t>(y.size()));
+  sweep::SobolIndices indices;
+  {
+    py::gil_scoped_release release;
+    indices = sweep::sobol_indices(values, dimensions, bootstrap_options(resamples, confidence, seed));
+  }
+  py::dict out;
+  out["S1"] = py::array_t<double>(static_cast<py::ssize_t>(indices.first_order.size()), indices.first_order.data());
+  out["ST"] = py::array_t<double>(static_cast<py::ssize_t>(indices.total.size()), indices.total.data());
+  out["S1_conf"] = interval_arrays(indices.first_order_ci);
+  out["ST_conf"] = interval_arrays(indices.total_ci);
+  out["variance"] = indices.variance;
+  out["base_samples"] = indices.base_samples;
+  out["dropped"] = indices.dropped;
+  return out;
+}
+
+py::dict morris_analyze(const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
+                        const py::array_t<double, py::array::c_style | py::array::forcecast>& points,
+                        std::int64_t resamples, double confidence, std::uint64_t seed) {
+  if (y.ndim() != 1 || points.ndim() != 2) {
+    throw std::invalid_argument("outputs must be one-dimensional and points a (points, parameters) array");
+  }
+  sweep::UnitPoints scaled;
+  scaled.count = points.shape(0);
+  scaled.dimensions = points.shape(1);
+  scaled.values.assign(points.data(), points.data() + points.size());
+  const std::span<const double> values(y.data(), static_cast<std::size_t>(y.size()));
+  sweep::MorrisIndices indices;
+  {
+    py::gil_scoped_release release;
+    indices = sweep::morris_indices(values, scaled, bootstrap_options(resamples, confidence, seed));
+  }
+  const auto array = [](const std::vector<double>& v) { return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data()); };
+  py::dict out;
+  out["mu"] = array(indices.mu);
+  out["mu_star"] = array(indices.mu_star);
+  out["sigma"] = array(indices.sigma);
+  out["mu_star_conf"] = interval_arrays(indices.mu_star_ci);
+  out["trajectories"] = indices.trajectories;
+  out["dropped"] = indices.dropped;
   return out;
 }
 
@@ -337,6 +444,21 @@ PYBIND11_MODULE(_core, m) {
   m.def("check_spec", &check_spec, py::arg("text"), py::arg("source"),
         "Parses a TOML spec and validates every configuration; returns sizes, axes and the output path. Releases "
         "the GIL.");
+  m.def("sobol_sequence", &sobol_sequence, py::arg("count"), py::arg("dimensions"),
+        "The first points of Sobol's sequence (Joe and Kuo's direction numbers), unscrambled, as a (count, "
+        "dimensions) array. Releases the GIL.");
+  m.def("design_points", &design_points, py::arg("design"), py::arg("count"), py::arg("dimensions"), py::arg("seed"),
+        py::arg("levels"),
+        "Points of a design ('lhs', 'sobol', 'random', 'saltelli' with count base samples, 'morris' with count "
+        "trajectories) in the unit cube, as a (points, dimensions) array. Releases the GIL.");
+  m.def("sobol_analyze", &sobol_analyze, py::arg("y"), py::arg("dimensions"), py::arg("resamples"),
+        py::arg("confidence"), py::arg("seed"),
+        "Sobol' indices of outputs of Saltelli's design: S1, ST, their intervals (low, high), the variance and the "
+        "base samples used and dropped. Releases the GIL.");
+  m.def("morris_analyze", &morris_analyze, py::arg("y"), py::arg("points"), py::arg("resamples"),
+        py::arg("confidence"), py::arg("seed"),
+        "Morris elementary effects of outputs at trajectory points (on their ranges' scale): mu, mu_star, sigma, "
+        "the interval of mu_star, the trajectories used and dropped. Releases the GIL.");
   m.def("run_spec", &run_spec, py::arg("text"), py::arg("source"), py::arg("path"), py::arg("overwrite"), py::arg("resume"),
         py::arg("threads"), py::arg("block_size"), py::arg("progress"),
         "Runs a TOML spec into the results file `path` (written as path.partial until complete). Releases the "

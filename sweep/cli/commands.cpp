@@ -129,14 +129,16 @@ int dry_run(const RunArgs& args, const sweep::SweepSpec& spec, const fs::path& p
   }
   const sweep::SweepEstimate estimate = sweep::estimate_sweep(spec, options, runs_done);
   const sweep::GridDesign design(spec);
-  std::printf("dry run of %s: %lld configurations x %lld replicates = %lld runs", args.spec.c_str(),
-              static_cast<long long>(estimate.configurations), static_cast<long long>(design.replicates()),
+  std::printf("dry run of %s: %lld configurations x %s%lld replicates = %s%lld runs", args.spec.c_str(),
+              static_cast<long long>(estimate.configurations), spec.replication.adaptive() ? "at most " : "",
+              static_cast<long long>(design.replicates()), spec.replication.adaptive() ? "at most " : "",
               static_cast<long long>(estimate.runs));
   if (runs_done > 0) {
     std::printf(" (%lld done in '%s', %lld left)", static_cast<long long>(runs_done),
                 io::partial_path_of(path).string().c_str(), static_cast<long long>(estimate.runs_left));
   }
-  std::printf("\ntime: about %s on %d threads (calibrated on %lld runs in %s)\n", format_seconds(estimate.seconds).c_str(),
+  std::printf("\ntime: %s %s on %d threads (calibrated on %lld runs in %s)\n",
+              spec.replication.adaptive() ? "at most about" : "about", format_seconds(estimate.seconds).c_str(),
               options.threads, static_cast<long long>(estimate.calibration_runs),
               format_seconds(estimate.calibration_seconds).c_str());
   std::printf("file: about %s when finished ('%s'); %s uncompressed while running ('%s')\n",
@@ -154,17 +156,25 @@ int dry_run(const RunArgs& args, const sweep::SweepSpec& spec, const fs::path& p
 
 void print_report(const sweep::SweepReport& report, const sweep::GridDesign& design, const fs::path& path,
                   int threads, int processes, const std::optional<cluster::Shard>& shard) {
-  const std::string rate =
-      sweep::ProgressLine::format_rate(static_cast<double>(report.file_runs - report.resumed_runs) /
-                                       std::max(report.seconds, 1e-9));
   const std::string where = processes > 1 ? std::to_string(threads) + " threads on " + std::to_string(processes) +
                                                 " processes"
                                           : std::to_string(threads) + " threads";
+  // Runs that ran in this call: an adaptive resume restarts at whole
+  // configurations and counts every replicate it ran.
+  const std::string rate = sweep::ProgressLine::format_rate(
+      static_cast<double>(report.replicates_run - (report.adaptive ? 0 : report.resumed_runs)) /
+      std::max(report.seconds, 1e-9));
   if (shard) {
     std::printf("coopsweep: shard %lld/%lld: %lld of the sweep's %lld runs in %.2f s (%s runs/s, %s)\n",
                 static_cast<long long>(shard->index), static_cast<long long>(shard->count),
                 static_cast<long long>(report.file_runs), static_cast<long long>(report.runs), report.seconds,
                 rate.c_str(), where.c_str());
+  } else if (report.adaptive) {
+    std::printf("coopsweep: %lld configurations x %lld to %lld replicates (adaptive, at most %lld) = %lld runs in "
+                "%.2f s (%s runs/s, %s)\n",
+                static_cast<long long>(report.configurations), static_cast<long long>(report.fewest_replicates),
+                static_cast<long long>(report.most_replicates), static_cast<long long>(design.replicates()),
+                static_cast<long long>(report.replicates_run), report.seconds, rate.c_str(), where.c_str());
   } else {
     std::printf("coopsweep: %lld configurations x %lld replicates = %lld runs in %.2f s (%s runs/s, %s)\n",
                 static_cast<long long>(report.configurations), static_cast<long long>(design.replicates()),
@@ -182,8 +192,8 @@ void print_report(const sweep::SweepReport& report, const sweep::GridDesign& des
       const auto m = static_cast<std::size_t>(metric);
       if (report.argmin[m] < 0) continue;
       std::printf("  %-14s lowest %9.4g at %s\n", std::string(metric_info[m].name).c_str(), report.min_mean[m],
-                  design.describe(report.argmin[m]).c_str());
-      std::printf("  %-14s highest %8.4g at %s\n", "", report.max_mean[m], design.describe(report.argmax[m]).c_str());
+                  design.describe(report.argmin[m], 4).c_str());
+      std::printf("  %-14s highest %8.4g at %s\n", "", report.max_mean[m], design.describe(report.argmax[m], 4).c_str());
     }
   }
   std::printf("open it with: xarray.open_dataset(\"%s\", engine=\"h5netcdf\")\n", path.string().c_str());
@@ -407,8 +417,9 @@ int validate_command(const std::string& spec_path) {
     const auto spec = sweep::load_spec(spec_path);
     const sweep::GridDesign design(spec);
     design.validate_all();
-    std::printf("%s: valid; %lld configurations x %lld replicates = %lld runs\n", spec_path.c_str(),
-                static_cast<long long>(design.configuration_count()), static_cast<long long>(design.replicates()),
+    std::printf("%s: valid; %lld configurations x %s%lld replicates = %s%lld runs\n", spec_path.c_str(),
+                static_cast<long long>(design.configuration_count()), spec.replication.adaptive() ? "at most " : "",
+                static_cast<long long>(design.replicates()), spec.replication.adaptive() ? "at most " : "",
                 static_cast<long long>(design.run_count()));
     for (const auto& axis : design.axes()) {
       std::printf("  axis %-16s %zu values: ", axis.name.c_str(), axis.values.size());
@@ -419,6 +430,28 @@ int validate_command(const std::string& spec_path) {
         }
         std::printf("%s%s", sweep::format_value(axis.values[i]).c_str(), i + 1 < axis.values.size() ? ", " : "\n");
       }
+    }
+    if (design.sample_design() != sweep::SampleDesign::none) {
+      std::printf("  sample: %s design, %lld points\n", std::string(sweep::design_name(design.sample_design())).c_str(),
+                  static_cast<long long>(design.sample_count()));
+      for (const auto& p : design.sampled()) {
+        std::printf("    %-16s [%s, %s]%s\n", p.name.c_str(), sweep::format_value(p.low).c_str(),
+                    sweep::format_value(p.high).c_str(),
+                    std::holds_alternative<std::int64_t>(p.low) ? " (integers)" : "");
+      }
+    }
+    if (spec.replication.adaptive()) {
+      std::string names;
+      for (const auto& name : spec.replication.metrics) names += (names.empty() ? "" : ", ") + name;
+      std::string rounds = "doubling";
+      if (spec.replication.step > 0) {
+        rounds = std::to_string(spec.replication.step);
+        rounds += " more per round";
+      }
+      std::printf("  replication: adaptive, %lld to %lld replicates (%s), until the 95%% interval of %s is narrower "
+                  "than %g\n",
+                  static_cast<long long>(spec.replication.min), static_cast<long long>(spec.replication.max),
+                  rounds.c_str(), names.c_str(), spec.replication.target_ci);
     }
     return exit_ok;
   } catch (const sweep::InputError& error) {
@@ -502,7 +535,9 @@ std::string join_dims(const std::vector<std::string>& dims) {
 constexpr std::string_view provenance_names[] = {
     "engine_version", "model_version", "git_commit", "build_type", "compiler", "host_name", "threads",
     "processes", "start_time", "end_time", "wall_time_seconds", "sessions", "seed", "replicates",
-    "timeseries", "grid_axes", "summary_std_ddof", "shard_index", "shard_count"};
+    "timeseries", "grid_axes", "sample_design", "sample_parameters", "sample_ranges", "sample_points",
+    "saltelli_base_samples", "morris_trajectories", "morris_levels", "replication_target_ci", "replication_metrics",
+    "replication_min", "replication_max", "replication_step", "summary_std_ddof", "shard_index", "shard_count"};
 
 }  // namespace
 

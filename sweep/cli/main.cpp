@@ -1,5 +1,6 @@
 // coopsweep: parameter sweeps of the co-opetitive network model (shared/MODEL.md).
 
+#include "analyze.hpp"
 #include "commands.hpp"
 #include "plot.hpp"
 
@@ -31,11 +32,22 @@ constexpr const char* run_footer =
     "  [grid]                  # full-factorial axes: a list or { start, stop, num }\n"
     "  scope = [0.0, 0.5, 1.0]\n"
     "  trust_decay = { start = 0.0, stop = 0.2, num = 11 }\n"
+    "  [sample]                # sampled parameters, crossed with the grid\n"
+    "  design = \"lhs\"          # lhs, sobol, random, saltelli (Sobol' indices), morris\n"
+    "  samples = 256           # points (saltelli: base samples; morris: trajectories, levels)\n"
+    "  [sample.ranges]\n"
+    "  benefit = [1.0, 5.0]\n"
+    "  [replication]           # adaptive replication, instead of replicates\n"
+    "  target_ci = 0.01        # until the 95% CI of each metric is narrower\n"
+    "  metrics = [\"cooperation\"]\n"
+    "  min = 8\n"
+    "  max = 1024\n"
     "  [output]\n"
     "  path = \"results.h5\"\n"
     "\nThe HDF5 file opens in Python with xarray.open_dataset(path, engine=\"h5netcdf\"):\n"
-    "one dimension per grid axis (in the spec's order) plus `replicate`, one variable per\n"
-    "metric, and <metric>_mean / <metric>_std over replicates. It appears under its name\n"
+    "one dimension per grid axis (in the spec's order), `sample` with one coordinate per sampled\n"
+    "parameter, and `replicate`; one variable per metric, and <metric>_mean / <metric>_std over\n"
+    "replicates; with [replication], replicates_run per configuration. It appears under its name\n"
     "only when complete; an interrupted or killed run leaves PATH.partial (root attribute\n"
     "completed = 0, readable) and PATH.partial.journal, and `run --resume` continues it.\n"
     "[output] timeseries = true also stores per-round cooperation, trust, payoff and alliances.\n"
@@ -131,6 +143,24 @@ int main(int argc, char** argv) {
       "inspect", "Describe a results file: dimensions, variables, provenance, completion and progress");
   inspect->add_option("file", inspect_file, "results file (PATH, or PATH.partial of an unfinished run)")->required();
 
+  coopsweep::cli::AnalyzeArgs analyze_args;
+  auto* analyze = app.add_subcommand(
+      "analyze", "Sensitivity of a metric in a saltelli sweep (Sobol' indices) or a morris sweep (elementary effects)");
+  analyze->add_option("file", analyze_args.file, "results file of a sweep with [sample] design saltelli or morris")
+      ->required();
+  analyze->add_option("--metric", analyze_args.metric, "the metric whose replicate means are analysed")->required();
+  analyze->add_option("--bootstrap", analyze_args.bootstrap, "bootstrap resamples for the intervals (default 1000)")
+      ->check(CLI::NonNegativeNumber);
+  analyze->add_option("--confidence", analyze_args.confidence, "level of the percentile intervals (default 0.95)")
+      ->check(CLI::Range(0.0, 1.0));
+  analyze->add_option("--seed", analyze_args.seed, "seed of the bootstrap draws (default 0)");
+  analyze->add_flag("--json", analyze_args.json, "print one JSON object instead of tables");
+  analyze->footer(
+      "\nS1 (first order, Saltelli et al. 2010) and ST (total, Jansen 1999) per sampled parameter, for each\n"
+      "point of the grid, from the metric's replicate means; mu* (mean absolute effect), mu and sigma for\n"
+      "morris, effects per whole range of each parameter. Intervals: percentile bootstrap over base\n"
+      "samples (trajectories). Base samples where the metric is NaN are left out, and counted.");
+
   // Everything after `plot` goes to the Python package, --help included.
   auto* plot = app.add_subcommand(
       "plot", "Plot a results file: a phase diagram (--y) or lines with confidence bands (--hue); see `plot --help`");
@@ -173,6 +203,7 @@ int main(int argc, char** argv) {
   if (*simulate) return coopsweep::cli::simulate_command(simulate_args);
   if (*parameters) return coopsweep::cli::parameters_command();
   if (*inspect) return coopsweep::cli::inspect_command(inspect_file);
+  if (*analyze) return coopsweep::cli::analyze_command(analyze_args);
   if (*plot) return coopsweep::cli::plot_command(plot->remaining());
   return coopsweep::cli::exit_bad_input;
 }

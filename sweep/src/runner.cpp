@@ -1,8 +1,9 @@
 #include <coopsweep/sweep/runner.hpp>
 
 #include <coopsweep/io/results_file.hpp>
-#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
 #include <coopsweep/sweep/provenance.hpp>
+#include <coopsweep/sweep/replication.hpp>
 #include <coopsweep/version.hpp>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
@@ -51,13 +52,16 @@ std::int64_t choose_block_size(std::int64_t requested, std::int64_t total_runs, 
 struct Block {
   std::int64_t first = 0;
   std::vector<RunMetrics> runs;
+  // With adaptive replication, the replicates each configuration of the block
+  // ran; its other run slots hold NaN.
+  std::vector<std::int64_t> counts;
   // With series: variable-major as io::ResultsFile::write_series takes them,
   // NaN after the rounds a run ran.
   std::vector<double> series;
 };
 
 struct Worker {
-  kernels::ReplicateState state;
+  kernels::VectorizedState state;
   kernels::RoundSeries series;
 };
 
@@ -68,6 +72,43 @@ void store_series(const kernels::RoundSeries& from, std::size_t i, std::size_t c
   for (std::size_t v = 0; v < std::size(variables); ++v) {
     const std::vector<double>& values = *variables[v];
     std::copy_n(values.begin(), std::min(values.size(), length), to.begin() + static_cast<std::ptrdiff_t>((v * count + i) * length));
+  }
+}
+
+// Fills a block of whole configurations by the replication rule: each runs
+// rounds of replicates (replicate r in slot r) until the rule is met or its
+// max is reached. The decision reads only the configuration's own replicates
+// 0..n-1, so it is the same whatever ran elsewhere at the same time.
+template <typename ParamsOf>
+void run_adaptive(Block& block, Worker& worker, std::uint64_t seed, std::int64_t first_configuration,
+                  std::int64_t slots, std::size_t length, const ParamsOf& params_of, const ReplicationRule& rule) {
+  RunMetrics missing;
+  missing.fill(std::numeric_limits<double>::quiet_NaN());
+  std::fill(block.runs.begin(), block.runs.end(), missing);
+  const std::size_t count = block.runs.size();
+  const auto configurations = static_cast<std::size_t>(static_cast<std::int64_t>(count) / slots);
+  block.counts.assign(configurations, 0);
+  for (std::size_t i = 0; i < configurations; ++i) {
+    const std::int64_t configuration = first_configuration + block.first / slots + static_cast<std::int64_t>(i);
+    const kernels::ModelParams params = params_of(configuration);
+    const std::size_t offset = i * static_cast<std::size_t>(slots);
+    std::int64_t done = 0;
+    while (true) {
+      const std::int64_t target = next_replicate_count(done, rule);
+      for (std::int64_t r = done; r < target; ++r) {
+        const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
+                                              static_cast<std::uint64_t>(r));
+        const std::size_t slot = offset + static_cast<std::size_t>(r);
+        block.runs[slot] = kernels::simulate_vectorized(params, stream, worker.state, length > 0 ? &worker.series : nullptr);
+        if (length > 0) store_series(worker.series, slot, count, length, block.series);
+      }
+      done = target;
+      if (done >= rule.max ||
+          precise_enough(std::span<const RunMetrics>(block.runs).subspan(offset, static_cast<std::size_t>(done)), rule)) {
+        break;
+      }
+    }
+    block.counts[i] = done;
   }
 }
 
@@ -133,17 +174,40 @@ class FunctionSource {
   const std::function<RunRange()>& next_;
 };
 
+// Runs per block with adaptive replication: whole configurations, as many as
+// make the target work if each ran its minimum of replicates (a block that
+// runs more takes longer; blocks stay many per thread), with at most 65536
+// run slots as for fixed replication, since every slot of a block is held in
+// memory while it is in flight; or the requested runs rounded up to whole
+// configurations.
+std::int64_t choose_adaptive_block_size(std::int64_t requested, std::int64_t configurations_left, std::int64_t slots,
+                                        double mean_run_work, const ReplicationRule& rule, int threads) {
+  std::int64_t block = 0;
+  if (requested > 0) {
+    block = (requested + slots - 1) / slots;
+  } else {
+    block = static_cast<std::int64_t>(
+        std::ceil(target_block_work / (std::max(mean_run_work, 1.0) * static_cast<double>(rule.min))));
+    block = std::min({block, (configurations_left + 4 * threads - 1) / (4 * threads), 65536 / slots});
+  }
+  return std::max<std::int64_t>(block, 1) * slots;
+}
+
 // The shared engine of run_design, simulate, compute_spans, compute_ranges and
 // estimate_sweep: runs the ranges `source` hands out (as blocks) of
 // configurations first_configuration..., `params_of(configuration)` giving a
 // configuration's resolved parameters, and hands each block to `consume` in
 // the order they were handed out. options.on_progress gets the runs delivered
 // and `progress_total`. Returns false if options.stop ended it early (after
-// the blocks in flight were delivered), true once `source` ran dry.
+// the blocks in flight were delivered), true once `source` ran dry. With a
+// replication rule, `replicates` is its max, the ranges must hold whole
+// configurations, and each configuration runs the replicates the rule asks
+// for, in rounds, leaving the other slots NaN.
 template <typename ParamsOf, typename Source, typename Consume>
 bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::int64_t series_length,
                 std::uint64_t seed, const ParamsOf& params_of, const ExecutionOptions& options, Source& source,
-                const Consume& consume, std::int64_t progress_total) {
+                const Consume& consume, std::int64_t progress_total,
+                const ReplicationRule* rule = nullptr) {
   const int threads = resolve_threads(options.threads);
   tbb::enumerable_thread_specific<Worker> workers;
   std::int64_t done = 0;
@@ -188,6 +252,11 @@ bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::
                     block.series.assign(series_names.size() * count * length,
                                         std::numeric_limits<double>::quiet_NaN());
                   }
+                  if (rule != nullptr) {
+                    run_adaptive(block, worker, seed, first_configuration, replicates, length, params_of, *rule);
+                    boundary.cross();
+                    return block;
+                  }
                   std::int64_t cached_configuration = -1;
                   kernels::ModelParams params;
                   for (std::size_t i = 0; i < count; ++i) {
@@ -199,8 +268,8 @@ bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::
                     }
                     const kernels::ReplicateStream stream(seed, static_cast<std::uint64_t>(configuration),
                                                           static_cast<std::uint64_t>(run % replicates));
-                    block.runs[i] = kernels::simulate_reference(params, stream, worker.state,
-                                                                length > 0 ? &worker.series : nullptr);
+                    block.runs[i] = kernels::simulate_vectorized(params, stream, worker.state,
+                                                                 length > 0 ? &worker.series : nullptr);
                     if (length > 0) store_series(worker.series, i, count, length, block.series);
                   }
                   boundary.cross();
@@ -223,18 +292,22 @@ bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::
 template <typename ParamsOf, typename Consume>
 void run_all(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
              std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of, double mean_run_work,
-             const ExecutionOptions& options, const Consume& consume) {
+             const ExecutionOptions& options, const Consume& consume, const ReplicationRule* rule = nullptr) {
   const std::int64_t total = configurations * replicates;
   const RunRange all{0, total};
+  const int threads = resolve_threads(options.threads);
   SpanSource source(std::span(&all, 1),
-                    choose_block_size(options.block_size, total, mean_run_work, resolve_threads(options.threads)));
+                    rule != nullptr
+                        ? choose_adaptive_block_size(options.block_size, configurations, replicates, mean_run_work,
+                                                     *rule, threads)
+                        : choose_block_size(options.block_size, total, mean_run_work, threads));
   std::int64_t delivered = 0;
   const bool finished = run_blocks(first_configuration, replicates, series_length, seed, params_of, options, source,
                                    [&](const Block& block) {
                                      consume(block);
                                      delivered += static_cast<std::int64_t>(block.runs.size());
                                    },
-                                   total);
+                                   total, rule);
   if (!finished) {
     throw Interrupted("stopped after " + std::to_string(delivered) + " of " + std::to_string(total) + " runs");
   }
@@ -298,11 +371,46 @@ std::string session_note(const Session& session) {
          (session.note.empty() ? "" : "; " + session.note);
 }
 
+// The values of sampled parameter j at every sample point: int64 for integer
+// parameters, float64 for real ones.
+io::AxisValues sampled_values(const Design& design, std::size_t j) {
+  const auto points = design.sample_count();
+  if (std::holds_alternative<std::int64_t>(design.sampled()[j].low)) {
+    std::vector<std::int64_t> out(static_cast<std::size_t>(points));
+    for (std::int64_t s = 0; s < points; ++s) out[static_cast<std::size_t>(s)] = std::get<std::int64_t>(design.sample_value(s, j));
+    return out;
+  }
+  std::vector<double> out(static_cast<std::size_t>(points));
+  for (std::int64_t s = 0; s < points; ++s) out[static_cast<std::size_t>(s)] = std::get<double>(design.sample_value(s, j));
+  return out;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : " ") + name;
+  return out;
+}
+
 io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design, const Session& session) {
   io::ResultsLayout layout;
   for (const auto& axis : design.axes()) {
     const ParameterInfo& info = find_parameter(axis.name);
     layout.axes.push_back({axis.name, axis_values(axis), std::string(info.meaning), ""});
+  }
+  const bool sampled = design.sample_design() != SampleDesign::none;
+  if (sampled) {
+    std::vector<std::int64_t> points(static_cast<std::size_t>(design.sample_count()));
+    for (std::size_t s = 0; s < points.size(); ++s) points[s] = static_cast<std::int64_t>(s);
+    layout.axes.push_back({"sample", std::move(points),
+                           "point of the " + std::string(design_name(design.sample_design())) + " design", ""});
+    for (std::size_t j = 0; j < design.sampled().size(); ++j) {
+      const SampledParameter& p = design.sampled()[j];
+      layout.coordinates.push_back(
+          {p.name, "sample", sampled_values(design, j), std::string(find_parameter(p.name).meaning), ""});
+    }
+  }
+  if (spec.replication.adaptive()) {
+    layout.counts.push_back({"replicates_run", "replicates run for the configuration (the rest of replicate is NaN)", ""});
   }
   layout.replicates = design.replicates();
   for (const auto& info : kernels::metric_info) {
@@ -342,9 +450,11 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   attributes.push_back({"summary_std_ddof", std::int64_t{1}});
   // Every parameter that is not a grid axis, defaults included, as its own
   // attribute, with the values the runs used (resolved: complete sets k = N - 1).
+  // Sampled parameters vary like axes: they are coordinates, not attributes.
   const auto is_axis = [&](std::string_view name) {
-    return std::any_of(design.axes().begin(), design.axes().end(),
-                       [&](const GridAxis& a) { return a.name == name; });
+    return std::any_of(design.axes().begin(), design.axes().end(), [&](const GridAxis& a) { return a.name == name; }) ||
+           std::any_of(design.sampled().begin(), design.sampled().end(),
+                       [&](const SampledParameter& p) { return p.name == name; });
   };
   const kernels::ModelParams resolved = design.configuration(0);
   // Without its own axis, k still varies when complete meets a swept topology or firm count.
@@ -360,7 +470,9 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   std::string swept;
   for (const auto& info : parameter_table()) {
     if (is_axis(info.name)) {
-      swept += (swept.empty() ? "" : " ") + std::string(info.name);
+      if (std::any_of(design.axes().begin(), design.axes().end(), [&](const GridAxis& a) { return a.name == info.name; })) {
+        swept += (swept.empty() ? "" : " ") + std::string(info.name);
+      }
       continue;
     }
     if (info.name == "partners" && partners_vary) {
@@ -381,6 +493,33 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
         value);
   }
   attributes.push_back({"grid_axes", swept});
+  if (sampled) {
+    const SampleSpec& sample = design.sample();
+    std::vector<std::string> names, ranges;
+    for (const auto& p : sample.parameters) {
+      names.push_back(p.name);
+      ranges.push_back(p.name + "=[" + format_value(p.low) + ", " + format_value(p.high) + "]");
+    }
+    attributes.push_back({"sample_design", std::string(design_name(sample.design))});
+    attributes.push_back({"sample_parameters", join_names(names)});
+    std::string range_text;
+    for (const auto& r : ranges) range_text += (range_text.empty() ? "" : "; ") + r;
+    attributes.push_back({"sample_ranges", range_text});
+    attributes.push_back({"sample_points", design.sample_count()});
+    if (sample.design == SampleDesign::saltelli) attributes.push_back({"saltelli_base_samples", sample.samples});
+    if (sample.design == SampleDesign::morris) {
+      attributes.push_back({"morris_trajectories", sample.trajectories});
+      attributes.push_back({"morris_levels", sample.levels});
+    }
+  }
+  if (spec.replication.adaptive()) {
+    const ReplicationSpec& rule = spec.replication;
+    attributes.push_back({"replication_target_ci", rule.target_ci});
+    attributes.push_back({"replication_metrics", join_names(rule.metrics)});
+    attributes.push_back({"replication_min", rule.min});
+    attributes.push_back({"replication_max", rule.max});
+    attributes.push_back({"replication_step", rule.step});
+  }
   attributes.push_back({"timeseries", std::int64_t{spec.timeseries ? 1 : 0}});
   return layout;
 }
@@ -422,11 +561,22 @@ io::ResultsLayout subset_layout(io::ResultsLayout layout, std::span<const RunRan
   layout.replicates = 1;
   layout.replicate_dimension = false;
   layout.summaries = false;
+  // The sampled points' coordinates lie along `sample`, which a subset does
+  // not have; its `run` indices and the spec's sample attributes name them.
+  layout.coordinates.clear();
   return layout;
 }
 
 io::ResultsLayout store_layout(const SweepSpec& spec, const GridDesign& design, const Session& session,
                                const StoreOptions& store, std::span<const RunRange> subset) {
+  if (!subset.empty() && spec.replication.adaptive()) {
+    // The replicates an adaptive configuration runs are decided on all of
+    // them together, and a subset file has no per-configuration dimension
+    // for the count: such a sweep runs whole, in one process or under MPI.
+    throw InputError("adaptive replication ([replication]) cannot be stored as a subset of runs (a shard): "
+                     "each configuration's replicates are decided together and counted per configuration; "
+                     "run it whole, in one process or with mpirun");
+  }
   io::ResultsLayout layout = results_layout(spec, design, session);
   if (!subset.empty()) layout = subset_layout(std::move(layout), subset);
   layout.attributes.insert(layout.attributes.end(), store.attributes.begin(), store.attributes.end());
@@ -471,11 +621,14 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
 }
 
 // A source whose ranges must lie within the sweep: the design would wrap
-// indices beyond it around to other configurations silently.
+// indices beyond it around to other configurations silently. With adaptive
+// replication (`whole` = the replicates of a configuration, else 1) they must
+// also hold whole configurations, which the replication rule decides on.
 template <typename Source>
 class CheckedSource {
  public:
-  CheckedSource(Source& source, std::int64_t runs) : source_(source), runs_(runs) {}
+  CheckedSource(Source& source, std::int64_t runs, std::int64_t whole = 1)
+      : source_(source), runs_(runs), whole_(whole) {}
   bool more() const { return source_.more(); }
   RunRange next() {
     const RunRange range = source_.next();
@@ -484,12 +637,19 @@ class CheckedSource {
                               std::to_string(range.first + range.count) + ") lie outside the sweep's " +
                               std::to_string(runs_) + " runs");
     }
+    if (range.count > 0 && (range.first % whole_ != 0 || range.count % whole_ != 0)) {
+      throw std::invalid_argument("runs [" + std::to_string(range.first) + ", " +
+                                  std::to_string(range.first + range.count) +
+                                  ") are not whole configurations of " + std::to_string(whole_) +
+                                  " replicates, which adaptive replication needs");
+    }
     return range;
   }
 
  private:
   Source& source_;
   std::int64_t runs_;
+  std::int64_t whole_;
 };
 
 // compute_spans and compute_ranges: the blocks of `source`, with series when
@@ -497,7 +657,9 @@ class CheckedSource {
 template <typename Source>
 void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOptions& options, Source& unchecked,
              const BlockSink& sink) {
-  CheckedSource<Source> source(unchecked, design.run_count());
+  const std::optional<ReplicationRule> rule =
+      spec.replication.adaptive() ? std::optional(replication_rule(spec.replication)) : std::nullopt;
+  CheckedSource<Source> source(unchecked, design.run_count(), rule ? design.replicates() : 1);
   std::int64_t delivered = 0;
   ExecutionOptions quiet = options;
   quiet.on_progress = nullptr;
@@ -505,22 +667,25 @@ void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOpt
       0, design.replicates(), series_length(spec), spec.seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, quiet, source,
       [&](const Block& block) {
-        sink(BlockResults{block.first, block.runs, block.series});
+        sink(BlockResults{block.first, block.runs, block.series, block.counts});
         delivered += static_cast<std::int64_t>(block.runs.size());
       },
-      -1);
+      -1, rule ? &*rule : nullptr);
   if (!finished) throw Interrupted("stopped after " + std::to_string(delivered) + " runs");
 }
 
 }  // namespace
 
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
-                const BlockConsumer& consume) {
+                const BlockConsumer& consume, const ReplicationRule* replication) {
   design.validate_all();
+  if (replication != nullptr && replication->max != design.replicates()) {
+    throw std::invalid_argument("run_design: the replication rule's max differs from the design's replicates");
+  }
   run_all(
       0, design.configuration_count(), design.replicates(), 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-      options, [&](const Block& block) { consume(block.first, block.runs); });
+      options, [&](const Block& block) { consume(block.first, block.runs); }, replication);
 }
 
 std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64_t seed, std::int64_t replicates,
@@ -564,11 +729,14 @@ std::int64_t series_length(const SweepSpec& spec) {
     rounds = 0;
     for (const auto& value : axis.values) rounds = std::max(rounds, std::get<std::int64_t>(value));
   }
+  for (const auto& sampled : spec.sample.parameters) {
+    if (sampled.name == "rounds") rounds = std::get<std::int64_t>(sampled.high);
+  }
   return rounds;
 }
 
 std::int64_t series_bytes(const SweepSpec& spec) {
-  std::int64_t runs = spec.replicates;
+  std::int64_t runs = spec.replicates * std::max<std::int64_t>(spec.sample.points(), 1);
   for (const auto& axis : spec.axes) runs *= static_cast<std::int64_t>(axis.values.size());
   return runs * series_length(spec) * static_cast<std::int64_t>(series_names.size() * sizeof(double));
 }
@@ -648,10 +816,23 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
     return report;
   }
 
+  const std::int64_t replicates = design.replicates();
+  const std::optional<ReplicationRule> rule =
+      spec.replication.adaptive() ? std::optional(replication_rule(spec.replication)) : std::nullopt;
   // The runs still to do, in the sweep's run index space: after those a
   // resume found stored (the file's first runs), to the end of the file.
-  const std::int64_t resumed = file.committed_runs();
+  // Adaptive blocks hold whole configurations, so checkpoints fall between
+  // them; a resume restarts at the configuration in progress regardless.
+  const std::int64_t resumed = rule ? file.committed_runs() - file.committed_runs() % replicates : file.committed_runs();
   report.resumed_runs = resumed;
+  report.adaptive = rule.has_value();
+  const auto note_counts = [&](std::span<const std::int64_t> counts) {
+    for (const std::int64_t n : counts) {
+      report.replicates_run += n;
+      report.fewest_replicates = report.fewest_replicates == 0 ? n : std::min(report.fewest_replicates, n);
+      report.most_replicates = std::max(report.most_replicates, n);
+    }
+  };
   std::vector<RunRange> todo;
   if (subset.empty()) {
     if (resumed < report.runs) todo.push_back({resumed, report.runs - resumed});
@@ -667,7 +848,6 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   // Replicate summaries need whole configurations, which only a file of the
   // whole sweep is sure to hold.
   const bool summaries = subset.empty();
-  const std::int64_t replicates = design.replicates();
   std::vector<RunMetrics> current;  // replicates of the configuration in progress
   current.reserve(static_cast<std::size_t>(std::min<std::int64_t>(replicates, 1 << 16)));
   std::int64_t next_configuration = resumed / replicates;
@@ -679,6 +859,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
       const std::int64_t count = std::min(slab, next_configuration - first);
       const std::vector<double> means = file.read_means(first, count);
       for (std::int64_t c = 0; c < count; ++c) note_means(first + c, row_of(means, count, c));
+      if (rule) note_counts(file.read_counts(first, count));
     }
     // The replicates already stored of the configuration the resume continues.
     const std::int64_t first_replicate = next_configuration * replicates;
@@ -710,8 +891,22 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
     if (!block.series.empty() && block.series.size() != series_names.size() * count * length) {
       throw std::logic_error("write_sweep: a block's series have the wrong size");
     }
+    // With adaptive replication every block is whole configurations with the
+    // replicates each ran; without it, no counts.
+    if (rule ? (block.first_run % replicates != 0 || n % replicates != 0 ||
+                static_cast<std::int64_t>(block.counts.size()) != n / replicates)
+             : !block.counts.empty()) {
+      throw std::logic_error("write_sweep: a block of runs [" + std::to_string(block.first_run) + ", " +
+                             std::to_string(block.first_run + n) +
+                             ") does not match the replication rule (whole configurations with their counts)");
+    }
     offset += n;
     if (offset == todo[span].count) ++span, offset = 0;
+
+    if (!block.counts.empty()) {
+      file.write_counts(block.first_run / replicates, static_cast<std::int64_t>(block.counts.size()), block.counts);
+      note_counts(block.counts);
+    }
 
     columns.resize(count * metric_count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -761,11 +956,14 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
     }
   };
 
+  // An adaptive resume restarts below the runs committed; a checkpoint never
+  // promises fewer than those.
+  const auto keep = [&] { file.checkpoint(std::max(written, file.committed_runs())); };
   try {
     if (!todo.empty()) produce(todo, store_block);
   } catch (const Interrupted&) {
     // What was delivered before the stop is written: keep it for a resume.
-    file.checkpoint(written);
+    keep();
     throw Interrupted("stopped after " + std::to_string(written) + " of " + std::to_string(report.file_runs) +
                       " runs");
   } catch (const io::ResultsFileError&) {
@@ -773,7 +971,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   } catch (...) {
     // The producer failed (a rank, a shard): keep what it delivered.
     try {
-      file.checkpoint(written);
+      keep();
     } catch (...) {
     }
     throw;
@@ -782,6 +980,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
     throw std::logic_error("write_sweep: the producer delivered " + std::to_string(written - resumed) + " of the " +
                            std::to_string(report.file_runs - resumed) + " runs asked for");
   }
+  if (!rule) report.replicates_run = report.file_runs;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   file.finish(final_attributes(file.sessions(), seconds, report.file_runs, store));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -802,8 +1001,15 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& stor
 std::int64_t run_count(const SweepSpec& spec) { return GridDesign(spec).run_count(); }
 
 std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads) {
+  const GridDesign design(spec);
+  if (spec.replication.adaptive()) {
+    const std::int64_t slots = design.replicates();
+    return choose_adaptive_block_size(requested, (runs + slots - 1) / slots, slots,
+                                      requested > 0 ? 1.0 : mean_design_work(design),
+                                      replication_rule(spec.replication), resolve_threads(threads));
+  }
   if (requested > 0) return requested;
-  return choose_block_size(0, runs, mean_design_work(GridDesign(spec)), resolve_threads(threads));
+  return choose_block_size(0, runs, mean_design_work(design), resolve_threads(threads));
 }
 
 void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,

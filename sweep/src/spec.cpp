@@ -1,8 +1,11 @@
 #include <coopsweep/sweep/spec.hpp>
 
+#include <coopsweep/kernels/metrics.hpp>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -148,6 +151,191 @@ const toml::table& section(const toml::table& root, std::string_view name) {
   throw InputError("'" + std::string(name) + "'" + where(*node) + " must be a table ([" + std::string(name) + "])");
 }
 
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+constexpr std::pair<std::string_view, SampleDesign> design_names[] = {
+    {"lhs", SampleDesign::lhs},           {"sobol", SampleDesign::sobol},   {"random", SampleDesign::random},
+    {"saltelli", SampleDesign::saltelli}, {"morris", SampleDesign::morris},
+};
+
+// One [sample.ranges] entry: [low, high] of an integer or real parameter,
+// each bound inside the parameter's domain (set_parameter's message names the
+// parameter, the value and the domain), low below high.
+SampledParameter parse_range(const std::string& name, const toml::node& node, SampleDesign design,
+                             std::int64_t levels) {
+  const ParameterInfo& info = find_parameter(name);  // unknown names fail here, with a suggestion
+  if (info.kind != ParameterKind::integer && info.kind != ParameterKind::real) {
+    throw InputError("parameter '" + name + "'" + where(node) + " cannot be sampled; allowed: integer and real " +
+                     "parameters (a " + (info.kind == ParameterKind::choice ? "choice" : "boolean") +
+                     " takes its values from [grid])");
+  }
+  const auto* pair = node.as_array();
+  if (pair == nullptr || pair->size() != 2) {
+    throw InputError("'[sample.ranges] " + name + "'" + where(node) + " must be [low, high]");
+  }
+  SampledParameter out{name, to_value(name, *pair->get(0)), to_value(name, *pair->get(1))};
+  kernels::ModelParams scratch;
+  set_parameter(scratch, name, out.low);
+  set_parameter(scratch, name, out.high);
+  if (info.kind == ParameterKind::real) {
+    // Stored as doubles whether written 1 or 1.0.
+    for (ParameterValue* bound : {&out.low, &out.high}) {
+      if (const auto* i = std::get_if<std::int64_t>(bound)) *bound = static_cast<double>(*i);
+    }
+  }
+  const auto number = [](const ParameterValue& v) {
+    return std::holds_alternative<double>(v) ? std::get<double>(v) : static_cast<double>(std::get<std::int64_t>(v));
+  };
+  if (!(number(out.low) < number(out.high))) {
+    throw InputError("'[sample.ranges] " + name + "' = [" + format_value(out.low) + ", " + format_value(out.high) +
+                     "]" + where(node) + " is not allowed; allowed: [low, high] with low < high");
+  }
+  if (design == SampleDesign::morris && info.kind == ParameterKind::integer &&
+      std::get<std::int64_t>(out.high) - std::get<std::int64_t>(out.low) < levels - 1) {
+    throw InputError("'[sample.ranges] " + name + "' = [" + format_value(out.low) + ", " + format_value(out.high) +
+                     "]" + where(node) + " has fewer integers than the " + std::to_string(levels) +
+                     " Morris levels; allowed: high - low >= levels - 1");
+  }
+  return out;
+}
+
+SampleSpec parse_sample(const toml::table& table, const SweepSpec& spec) {
+  SampleSpec sample;
+  for (auto&& [key, node] : table) {
+    const std::string_view k = key.str();
+    if (k != "design" && k != "samples" && k != "trajectories" && k != "levels" && k != "ranges") {
+      throw InputError("unknown key '" + std::string(k) + "' in [sample]" + where(node) +
+                       "; allowed: design, samples, trajectories, levels, [sample.ranges]");
+    }
+  }
+  const toml::node* design = table.get("design");
+  const auto* design_text = design ? design->as_string() : nullptr;
+  if (design_text != nullptr) {
+    for (const auto& [name, value] : design_names) {
+      if (design_text->get() == name) sample.design = value;
+    }
+  }
+  if (sample.design == SampleDesign::none) {
+    const std::string shown = design == nullptr      ? std::string("missing")
+                              : design_text != nullptr ? "'" + design_text->get() + "'"
+                                                       : "a value of type " + type_name(*design);
+    throw InputError("'[sample] design' = " + shown + (design ? where(*design) : std::string()) +
+                     " is not allowed; allowed: 'lhs', 'sobol', 'random', 'saltelli', 'morris'");
+  }
+  const std::string design_label = "'" + std::string(design_name(sample.design)) + "'";
+  const auto refuse_key = [&](std::string_view key, std::string_view instead) {
+    if (const toml::node* node = table.get(key)) {
+      throw InputError("'[sample] " + std::string(key) + "'" + where(*node) + " does not apply to design " +
+                       design_label + "; allowed: " + std::string(instead));
+    }
+  };
+  if (sample.design == SampleDesign::morris) {
+    refuse_key("samples", "trajectories and levels");
+    if (table.get("trajectories") == nullptr) {
+      throw InputError("design 'morris' needs '[sample] trajectories'; allowed: an integer >= 1");
+    }
+    sample.trajectories = integer_key(table, "trajectories", 0, 1, max_sample_points, "an integer, 1 to 2^22");
+    sample.levels = integer_key(table, "levels", 4, 2, 1024, "an even integer, 2 to 1024");
+    if (sample.levels % 2 != 0) {
+      throw InputError("'[sample] levels' = " + std::to_string(sample.levels) + where(*table.get("levels")) +
+                       " is not allowed; allowed: an even integer, 2 to 1024");
+    }
+  } else {
+    refuse_key("trajectories", "samples");
+    refuse_key("levels", "samples");
+    if (table.get("samples") == nullptr) {
+      throw InputError("design " + design_label + " needs '[sample] samples'; allowed: an integer >= 1");
+    }
+    sample.samples = integer_key(table, "samples", 0, 1, max_sample_points, "an integer, 1 to 2^22");
+    if ((sample.design == SampleDesign::sobol || sample.design == SampleDesign::saltelli) &&
+        !std::has_single_bit(static_cast<std::uint64_t>(sample.samples))) {
+      throw InputError("'[sample] samples' = " + std::to_string(sample.samples) + where(*table.get("samples")) +
+                       " is not allowed for design " + design_label +
+                       "; allowed: a power of 2 (Sobol' points are balanced only then), e.g. " +
+                       std::to_string(std::bit_floor(static_cast<std::uint64_t>(sample.samples))) + " or " +
+                       std::to_string(std::bit_ceil(static_cast<std::uint64_t>(sample.samples))));
+    }
+  }
+
+  const toml::node* ranges_node = table.get("ranges");
+  const auto* ranges = ranges_node ? ranges_node->as_table() : nullptr;
+  if (ranges == nullptr || ranges->empty()) {
+    throw InputError("[sample] needs [sample.ranges] with at least one parameter = [low, high]");
+  }
+  for_each_in_file_order(*ranges, [&](const std::string& name, const toml::node& node) {
+    if (contains(spec.fixed, name)) {
+      throw InputError("parameter '" + name + "'" + where(node) +
+                       " is both fixed in [model] and sampled in [sample.ranges]; allowed: one of the two");
+    }
+    if (std::any_of(spec.axes.begin(), spec.axes.end(), [&](const GridAxis& a) { return a.name == name; })) {
+      throw InputError("parameter '" + name + "'" + where(node) +
+                       " is both swept in [grid] and sampled in [sample.ranges]; allowed: one of the two");
+    }
+    sample.parameters.push_back(parse_range(name, node, sample.design, sample.levels));
+  });
+  if (sample.points() > max_sample_points) {
+    throw InputError("[sample] has " + std::to_string(sample.points()) + " points (" +
+                     std::to_string(sample.parameters.size()) + " parameters); allowed: at most 2^22");
+  }
+  return sample;
+}
+
+ReplicationSpec parse_replication(const toml::table& table) {
+  ReplicationSpec rule;
+  for (auto&& [key, node] : table) {
+    const std::string_view k = key.str();
+    if (k != "target_ci" && k != "metrics" && k != "min" && k != "max" && k != "step") {
+      throw InputError("unknown key '" + std::string(k) + "' in [replication]" + where(node) +
+                       "; allowed: target_ci, metrics, min, max, step");
+    }
+  }
+  const toml::node* target = table.get("target_ci");
+  const auto* integer = target ? target->as_integer() : nullptr;
+  const auto* real = target ? target->as_floating_point() : nullptr;
+  const double width = integer ? static_cast<double>(integer->get()) : real ? real->get() : -1.0;
+  if (target == nullptr || (integer == nullptr && real == nullptr) || !std::isfinite(width) || width <= 0.0) {
+    throw InputError("'[replication] target_ci'" + (target ? where(*target) : std::string(" (missing)")) +
+                     " is not allowed; allowed: a number > 0, the full width of the 95% confidence interval");
+  }
+  rule.target_ci = width;
+  std::string known;
+  for (const auto& info : kernels::metric_info) known += (known.empty() ? "" : ", ") + std::string(info.name);
+  if (const toml::node* node = table.get("metrics")) {
+    const auto* list = node->as_array();
+    if (list == nullptr || list->empty()) {
+      throw InputError("'[replication] metrics'" + where(*node) + " must be a non-empty list of metric names");
+    }
+    for (const auto& element : *list) {
+      const auto* name = element.as_string();
+      const bool valid = name != nullptr && std::any_of(kernels::metric_info.begin(), kernels::metric_info.end(),
+                                                        [&](const auto& info) { return info.name == name->get(); });
+      if (!valid) {
+        throw InputError("'[replication] metrics' has " +
+                         (name ? "the unknown metric '" + name->get() + "'" : "a " + type_name(element)) +
+                         where(element) + "; allowed: " + known);
+      }
+      if (contains(rule.metrics, name->get())) {
+        throw InputError("'[replication] metrics' repeats '" + name->get() + "'" + where(element) +
+                         "; allowed: distinct metrics");
+      }
+      rule.metrics.push_back(name->get());
+    }
+  } else {
+    rule.metrics = {"cooperation"};
+  }
+  rule.min = integer_key(table, "min", 8, 2, max_replicates, "an integer, 2 to 2^32");
+  rule.max = integer_key(table, "max", std::max<std::int64_t>(1024, rule.min), 2, max_replicates,
+                         "an integer, 2 to 2^32");
+  if (rule.max < rule.min) {
+    throw InputError("'[replication] max' = " + std::to_string(rule.max) + where(*table.get("max")) +
+                     " is not allowed; allowed: at least min = " + std::to_string(rule.min));
+  }
+  rule.step = integer_key(table, "step", 0, 1, max_replicates, "an integer, 1 to 2^32 (leave it out to double)");
+  return rule;
+}
+
 }  // namespace
 
 SweepSpec parse_spec(std::string_view text, std::string_view source) {
@@ -165,9 +353,10 @@ SweepSpec parse_spec(std::string_view text, std::string_view source) {
   spec.source = std::string(source);
   for (auto&& [key, node] : root) {
     const std::string_view k = key.str();
-    if (k != "seed" && k != "replicates" && k != "model" && k != "grid" && k != "output") {
+    if (k != "seed" && k != "replicates" && k != "model" && k != "grid" && k != "sample" && k != "replication" &&
+        k != "output") {
       throw InputError("unknown key '" + std::string(k) + "' in " + spec.source + where(node) +
-                       "; allowed: seed, replicates, [model], [grid], [output]");
+                       "; allowed: seed, replicates, [model], [grid], [sample], [replication], [output]");
     }
   }
   spec.seed = static_cast<std::uint64_t>(
@@ -185,6 +374,16 @@ SweepSpec parse_spec(std::string_view text, std::string_view source) {
     }
     spec.axes.push_back(parse_axis(name, node));
   });
+  if (root.get("sample") != nullptr) spec.sample = parse_sample(section(root, "sample"), spec);
+  if (root.get("replication") != nullptr) {
+    if (const toml::node* fixed = root.get("replicates")) {
+      throw InputError("'replicates'" + where(*fixed) +
+                       " and [replication] exclude each other; allowed: a fixed count, or [replication] with " +
+                       "min and max");
+    }
+    spec.replication = parse_replication(section(root, "replication"));
+    spec.replicates = spec.replication.max;
+  }
 
   std::int64_t runs = spec.replicates;
   for (const auto& axis : spec.axes) {
@@ -193,6 +392,9 @@ SweepSpec parse_spec(std::string_view text, std::string_view source) {
       throw InputError("the grid has too many runs (configurations x replicates); allowed: at most 2^48");
     }
     runs *= size;
+  }
+  if (spec.sample.points() > 0 && runs > max_runs / spec.sample.points()) {
+    throw InputError("the design has too many runs (grid points x sample points x replicates); allowed: at most 2^48");
   }
 
   const toml::table& output = section(root, "output");
@@ -224,6 +426,23 @@ SweepSpec parse_spec(std::string_view text, std::string_view source) {
     }
   }
   return spec;
+}
+
+std::string_view design_name(SampleDesign design) noexcept {
+  for (const auto& [name, value] : design_names) {
+    if (value == design) return name;
+  }
+  return "none";
+}
+
+std::int64_t SampleSpec::points() const noexcept {
+  const auto d = static_cast<std::int64_t>(parameters.size());
+  switch (design) {
+    case SampleDesign::none: return 0;
+    case SampleDesign::saltelli: return samples * (d + 2);
+    case SampleDesign::morris: return trajectories * (d + 1);
+    default: return samples;
+  }
 }
 
 SweepSpec load_spec(const std::filesystem::path& path) {

@@ -59,6 +59,45 @@ scope = { start = 0.0, stop = 1.0, num = 10 }
 trust_decay = [0.0, 0.05, 0.1]
 """
 
+# #9's designs through the cluster paths: a Saltelli design crossed with a
+# grid axis, with series (its `sample` dimension and coordinates), and
+# adaptive replication (replicates_run per configuration, NaN slots).
+SAMPLED_SPEC = """
+seed = 8
+replicates = 3
+[model]
+firms = 16
+window = 5
+[grid]
+topology = ["ring", "random"]
+[sample]
+design = "saltelli"
+samples = 4
+[sample.ranges]
+scope = [0.0, 1.0]
+rounds = [8, 16]
+[output]
+timeseries = true
+"""
+
+ADAPTIVE_SPEC = """
+seed = 5
+[model]
+firms = 16
+rounds = 12
+window = 4
+error = 0.05
+[grid]
+scope = [0.2, 0.5, 0.8]
+defectors = [0.0, 0.3]
+[replication]
+target_ci = 0.05
+metrics = ["cooperation"]
+min = 4
+max = 16
+step = 4
+"""
+
 needs_mpi = pytest.mark.skipif(
     not MPI_BIN or not MPIRUN,
     reason="no MPI: needs mpirun (Debian openmpi-bin) and an MPI build of coopsweep "
@@ -353,3 +392,59 @@ def test_help_tells_of_shards_merge_and_mpi():
     assert "exits with status 2" in merge.stdout
     usage = run("run", "--help").stdout
     assert "--shard" in usage and "coopsweep merge" in usage and "mpirun -np R" in usage
+
+
+# ---------------------------------------------------------------------------
+# Sampled designs and adaptive replication
+
+@pytest.fixture(scope="module")
+def designs(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("designs")
+    out = {}
+    for name, text in (("sampled", SAMPLED_SPEC), ("adaptive", ADAPTIVE_SPEC)):
+        spec = directory / f"{name}.toml"
+        spec.write_text(text)
+        reference = directory / f"{name}-single.h5"
+        result = run("run", spec, "-o", reference, "-q", "--threads", 2)
+        assert result.returncode == 0, result.stderr
+        out[name] = (spec, reference)
+    return out
+
+
+def test_a_sampled_design_in_shards_merges_to_the_single_run(designs, tmp_path):
+    spec, reference = designs["sampled"]
+    with h5py.File(reference, "r") as f:
+        assert f["cooperation"].dims[1][0].name == "/sample" and f["cooperation"].shape == (2, 16, 3)
+        assert "scope" in f and f["scope"].shape == (f["sample"].shape[0],)
+    shards = make_shards(spec, tmp_path, 3)
+    with h5py.File(shards[0], "r") as f:
+        assert "run" in f and "sample" not in f and f.attrs["sample_design"] == "saltelli"
+    out = tmp_path / "merged.h5"
+    result = run("merge", *reversed(shards), "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    assert_identical(reference, out)
+
+
+def test_adaptive_replication_cannot_be_sharded_exit_2(designs, tmp_path):
+    spec, _ = designs["adaptive"]
+    out = tmp_path / "part.h5"
+    result = run("run", spec, "--shard", "0/2", "-o", out)
+    assert result.returncode == 2
+    assert "adaptive replication ([replication]) cannot be sharded" in result.stderr
+    assert result.stderr.count("coopsweep: error:") == 1
+    assert not list(tmp_path.iterdir())
+
+
+@needs_mpi
+def test_mpirun_runs_sampled_and_adaptive_designs_as_one_process(designs, tmp_path):
+    for name in ("sampled", "adaptive"):
+        spec, reference = designs[name]
+        out = tmp_path / f"{name}-mpi.h5"
+        result = mpirun(2, "run", spec, "-o", out, "--threads", 1, "--block-size", 4)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert_identical(reference, out)
+    with h5py.File(tmp_path / "adaptive-mpi.h5", "r") as f:
+        counts = f["replicates_run"][()]
+        assert counts.min() >= 4 and counts.max() <= 16 and (counts % 4 == 0).all()
+    result = mpirun(2, "run", designs["adaptive"][0], "--shard", "1/2", "-o", tmp_path / "s.h5")
+    assert result.returncode == 2 and result.stderr.count("cannot be sharded") == 1

@@ -102,3 +102,10 @@ TEST_CASE("shard_store sets the subset and the attributes that identify a shard"
   CHECK(store.attributes[1].value == io::AttributeValue{std::int64_t{3}});
   CHECK_THROWS_AS(cluster::shard_store(spec, {0, 21}, base), sweep::InputError);
 }
+
+TEST_CASE("shard_store refuses adaptive replication, whose configurations a shard would cut", "[cluster][shard]") {
+  const auto spec = sweep::parse_spec(
+      "[grid]\nscope = [0.1, 0.2]\n[replication]\ntarget_ci = 0.1\nmin = 4\nmax = 16\n");
+  CHECK_THROWS_WITH(cluster::shard_store(spec, {0, 2}, {}),
+                    Catch::Contains("--shard 0/2: adaptive replication ([replication]) cannot be sharded"));
+}

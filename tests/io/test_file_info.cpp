@@ -86,3 +86,31 @@ TEST_CASE("attribute_text writes values as inspect shows them", "[io][file_info]
   CHECK(attribute_text(AttributeValue(1e-5)) == "1e-05");
   CHECK(attribute_text(AttributeValue(3.0)) == "3");
 }
+
+TEST_CASE("read_variable reads a variable whole, integers as doubles, with its dimensions", "[io][file_info]") {
+  const coopsweep::testing::TempDir dir("coopsweep-test-info");
+  const fs::path path = dir / "info.h5";
+  ResultsLayout sampled = layout();
+  sampled.counts = {Variable{"runs", "", ""}};
+  {
+    ResultsFile file = ResultsFile::create(path, sampled, false);
+    std::vector<double> values(2 * 2 * 3 * 4);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i) + 0.5;
+    file.write_runs(0, 24, values);
+    file.write_counts(0, 6, std::vector<std::int64_t>{1, 2, 3, 4, 5, 6});
+    file.finish();
+  }
+  const VariableData coop = read_variable(path, "coop");
+  CHECK(coop.dims == std::vector<std::string>{"scope", "graph", "replicate"});
+  CHECK(coop.shape == std::vector<std::int64_t>{2, 3, 4});
+  REQUIRE(coop.values.size() == 24);
+  for (std::size_t i = 0; i < 24; ++i) CHECK(coop.values[i] == static_cast<double>(i) + 0.5);
+  const VariableData runs = read_variable(path, "runs");
+  CHECK(runs.dims == std::vector<std::string>{"scope", "graph"});
+  CHECK(runs.values == std::vector<double>{1, 2, 3, 4, 5, 6});
+  const VariableData scope = read_variable(path, "scope");
+  CHECK(scope.values == std::vector<double>{0.5, 1.0});
+  CHECK_THROWS_WITH(read_variable(path, "nothing"), Catch::Contains("has no variable 'nothing'"));
+  CHECK_THROWS_WITH(read_variable(path, "graph"), Catch::Contains("variable 'graph' is not numeric"));
+  CHECK_THROWS_WITH(read_variable(dir / "missing.h5", "coop"), Catch::Contains("does not exist"));
+}

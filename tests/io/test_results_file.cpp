@@ -626,7 +626,79 @@ TEST_CASE("invalid layouts are rejected before any file is created", "[io][resul
   layout = three_axis_layout();
   layout.attributes.push_back(Attribute{"completed", std::int64_t{1}});
   rejects(layout, "reserved");
+  layout = three_axis_layout();
+  layout.coordinates.push_back(AuxiliaryCoordinate{"x", "nowhere", std::vector<double>{1, 2, 3}, "", ""});
+  rejects(layout, "coordinate 'x' is along 'nowhere', which is not an axis");
+  layout = three_axis_layout();
+  layout.coordinates.push_back(AuxiliaryCoordinate{"x", "b", std::vector<double>{1, 2}, "", ""});
+  rejects(layout, "coordinate 'x' has 2 values for the 3 of axis 'b'");
+  layout = three_axis_layout();
+  layout.coordinates.push_back(AuxiliaryCoordinate{"coop", "b", std::vector<double>{1, 2, 3}, "", ""});
+  rejects(layout, "used twice");
+  layout = three_axis_layout();
+  layout.counts.push_back(Variable{"n", "", ""});
+  rejects(layout, "used twice");
 }
+
+namespace {
+
+// A sampled design's layout: a `sample` axis with the sampled values along it
+// as auxiliary coordinates, and a count per configuration.
+ResultsLayout sample_layout() {
+  ResultsLayout layout;
+  layout.axes = {Axis{"graph", std::vector<std::string>{"ring", "grid"}, "", ""},
+                 Axis{"sample", std::vector<std::int64_t>{0, 1, 2}, "sample point", ""}};
+  layout.coordinates = {
+      AuxiliaryCoordinate{"benefit", "sample", std::vector<double>{1.25, 3.5, 2.0}, "benefit b", "value"},
+      AuxiliaryCoordinate{"partners", "sample", std::vector<std::int64_t>{4, 2, 8}, "", ""}};
+  layout.replicates = 2;
+  layout.metrics = {Variable{"coop", "", ""}};
+  layout.counts = {Variable{"replicates_run", "replicates run", ""}};
+  layout.attributes = {Attribute{"seed", std::int64_t{3}}};
+  return layout;
+}
+
+}  // namespace
+
+TEST_CASE("auxiliary coordinates lie along their axis and every variable names them", "[io][results_file]") {
+  const TempDir dir("coopsweep-test-io");
+  const fs::path path = dir / "results.h5";
+  const ResultsLayout layout = sample_layout();
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    file.write_runs(0, 12, run_values(1, 0, 12));
+    file.write_summaries(0, 6, run_values(1, 0, 6), run_values(1, 0, 6));
+    file.write_counts(1, 4, std::vector<std::int64_t>{2, 1, 7, 5});
+    // Counts read back from the partial file, 0 where none was written.
+    CHECK(file.read_counts(0, 6) == std::vector<std::int64_t>{0, 2, 1, 7, 5, 0});
+    file.finish();
+  }
+  for (const fs::path& written : {path}) {
+    const Reader reader(written);
+    CHECK(reader.doubles("benefit") == std::vector<double>{1.25, 3.5, 2.0});
+    CHECK(reader.int64s("partners") == std::vector<std::int64_t>{4, 2, 8});
+    CHECK(reader.is_attached("benefit", "sample", 0));
+    CHECK(reader.is_attached("partners", "sample", 0));
+    CHECK(reader.string_attribute("benefit", "long_name") == "benefit b");
+    CHECK(reader.string_attribute("benefit", "units") == "value");
+    {
+      // Not dimensions themselves: netCDF readers would take them for one.
+      const Id benefit(H5Dopen2(reader.file, "benefit", H5P_DEFAULT), H5Dclose);
+      CHECK(H5DSis_scale(benefit) <= 0);
+    }
+    for (const char* variable : {"coop", "coop_mean", "coop_std", "replicates_run"}) {
+      INFO(variable);
+      CHECK(reader.string_attribute(variable, "coordinates") == "benefit partners");
+    }
+    CHECK(reader.dims("replicates_run") == std::vector<hsize_t>{2, 3});
+    CHECK(reader.is_attached("replicates_run", "graph", 0));
+    CHECK(reader.is_attached("replicates_run", "sample", 1));
+    CHECK(reader.int64s("replicates_run") == std::vector<std::int64_t>{0, 2, 1, 7, 5, 0});
+    CHECK_FALSE(reader.has_attribute("replicates_run", "_FillValue"));
+    CHECK(reader.doubles("coop") == run_values(1, 0, 12));
+  }
+}
+
 
 TEST_CASE("HDF5 failures name the file and the operation", "[io][results_file]") {
   const TempDir dir("coopsweep-test-io");
@@ -1113,4 +1185,28 @@ TEST_CASE("a layout without a replicate dimension has one replicate, and resumes
   OpenOptions resume;
   resume.resume = true;
   CHECK_THROWS_AS(ResultsFile::open(dir / "r.h5", layout, resume), ResumeMismatch);
+}
+
+TEST_CASE("counts are checked like summaries, and a resume compares the coordinates", "[io][results_file][crash]") {
+  const TempDir dir("coopsweep-test-io");
+  const fs::path path = dir / "results.h5";
+  {
+    ResultsFile file = ResultsFile::create(path, sample_layout(), false);
+    CHECK_THROWS_WITH(file.write_counts(5, 2, std::vector<std::int64_t>{1, 2}),
+                      Catch::Contains("configurations [5, 5 + 2) is outside the layout's 6 configurations"));
+    CHECK_THROWS_WITH(file.write_counts(0, 2, std::vector<std::int64_t>{1}), Catch::Contains("needs 2 values, got 1"));
+    file.write_runs(0, 4, run_values(1, 0, 4));
+    file.write_counts(0, 2, std::vector<std::int64_t>{2, 1});
+    file.checkpoint(4);
+  }
+  ResultsLayout other = sample_layout();
+  std::get<std::vector<double>>(other.coordinates[0].values)[1] = 3.75;
+  CHECK_THROWS_WITH(ResultsFile::open(path, other, resume_options()),
+                    Catch::Contains("its coordinate 'benefit' along 'sample' has other values"));
+  other = sample_layout();
+  other.counts.push_back(Variable{"more", "", ""});
+  CHECK_THROWS_WITH(ResultsFile::open(path, other, resume_options()), Catch::Contains("it has no count 'more'"));
+  ResultsFile file = ResultsFile::open(path, sample_layout(), resume_options());
+  CHECK(file.committed_runs() == 4);
+  CHECK(file.read_counts(0, 3) == std::vector<std::int64_t>{2, 1, 0});
 }

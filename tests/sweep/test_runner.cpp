@@ -17,7 +17,9 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <numeric>
 #include <random>
+#include <utility>
 
 using namespace coopsweep;
 using kernels::RunMetrics;
@@ -567,15 +569,15 @@ TEST_CASE("write_sweep stores what a producer delivers and refuses blocks out of
     sweep::StoreOptions store;
     store.overwrite = true;
     CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {},
-                                       bad([&](const sweep::BlockSink& sink) { sink({5, runs, {}}); })),
+                                       bad([&](const sweep::BlockSink& sink) { sink({5, runs, {}, {}}); })),
                     std::logic_error);
     CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {}, bad([&](const sweep::BlockSink& sink) {
-                                         sink({0, runs, {}});
-                                         sink({0, runs, {}});
+                                         sink({0, runs, {}, {}});
+                                         sink({0, runs, {}, {}});
                                        })),
                     std::logic_error);
     CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {},
-                                       bad([&](const sweep::BlockSink& sink) { sink({0, runs, {}}); })),
+                                       bad([&](const sweep::BlockSink& sink) { sink({0, runs, {}, {}}); })),
                     std::logic_error);
     CHECK_FALSE(fs::exists(path));
   }
@@ -708,4 +710,329 @@ TEST_CASE("compute_spans and compute_ranges refuse runs outside the sweep", "[ru
 TEST_CASE("run_count is configurations times replicates", "[runner][spans]") {
   CHECK(sweep::run_count(sweep::parse_spec(small_grid)) == 4 * 2 * 2 * 5);
   CHECK(sweep::run_count(sweep::parse_spec("replicates = 3\n")) == 3);
+}
+
+// ---------------------------------------------------------------------------
+// Sampled designs and adaptive replication
+
+namespace {
+
+const char* sampled_grid = R"(
+seed = 21
+replicates = 3
+[model]
+firms = 24
+rounds = 30
+window = 10
+error = 0.05
+[grid]
+topology = ["random", "regular"]
+[sample]
+design = "lhs"
+samples = 6
+[sample.ranges]
+scope = [0.1, 0.9]
+partners = [2, 6]
+)";
+
+const char* adaptive_grid = R"(
+seed = 11
+[model]
+firms = 20
+rounds = 30
+window = 10
+error = 0.1
+[grid]
+scope = [0.1, 0.5, 0.9]
+defectors = [0.0, 0.3]
+[replication]
+target_ci = 0.06
+min = 4
+max = 64
+)";
+
+std::vector<std::int64_t> integers(const std::vector<double>& values) {
+  return std::vector<std::int64_t>(values.begin(), values.end());
+}
+
+}  // namespace
+
+TEST_CASE("a sampled sweep stores the sample along its own dimension with a coordinate per parameter",
+          "[runner][sample]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(sampled_grid);
+  const sweep::Design design(spec);
+  const fs::path path = dir / "sampled.h5";
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  sweep::write_sweep(spec, path, false, options);
+  const H5Reader file(path);
+  CHECK(file.dims("cooperation") == std::vector<hsize_t>{2, 6, 3});
+  CHECK(file.dims("cooperation_mean") == std::vector<hsize_t>{2, 6});
+  CHECK(file.doubles("sample") == std::vector<double>{0, 1, 2, 3, 4, 5});
+  const std::vector<double> scope = file.doubles("scope");
+  const std::vector<double> partners = file.doubles("partners");
+  REQUIRE(scope.size() == 6);
+  for (std::int64_t s = 0; s < 6; ++s) {
+    CHECK(scope[static_cast<std::size_t>(s)] == std::get<double>(design.sample_value(s, 0)));
+    CHECK(partners[static_cast<std::size_t>(s)] == static_cast<double>(std::get<std::int64_t>(design.sample_value(s, 1))));
+  }
+  CHECK(file.text("sample_design") == "lhs");
+  CHECK(file.text("sample_parameters") == "scope partners");
+  CHECK(file.text("sample_ranges") == "scope=[0.1, 0.9]; partners=[2, 6]");
+  CHECK(file.number("sample_points") == 6.0);
+  CHECK(file.text("grid_axes") == "topology");
+  // Sampled parameters vary: they are coordinates, not attributes.
+  CHECK_FALSE(file.has_attribute("scope"));
+  CHECK_FALSE(file.has_attribute("partners"));
+  CHECK(file.has_attribute("trust_decay"));
+
+  SECTION("each configuration is the sample point's parameters, re-run alone to the bit") {
+    const std::vector<double> cooperation = file.doubles("cooperation");
+    for (const std::int64_t c : {0, 4, 7, 11}) {
+      const auto alone = sweep::simulate(design.configuration(c), spec.seed, 3, c, {});
+      for (std::size_t r = 0; r < 3; ++r) {
+        CHECK(alone[r][0] == cooperation[static_cast<std::size_t>(c * 3) + r]);
+      }
+    }
+  }
+  SECTION("and does not depend on threads or blocks") {
+    const fs::path other = dir / "sampled-1.h5";
+    sweep::ExecutionOptions one;
+    one.threads = 1;
+    one.block_size = 5;
+    sweep::write_sweep(spec, other, false, one);
+    check_same_data(path, other);
+  }
+}
+
+TEST_CASE("adaptive replication runs a configuration until its interval is narrower than the target",
+          "[runner][replication]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  const fs::path path = dir / "adaptive.h5";
+  const sweep::SweepReport report = sweep::write_sweep(spec, path, false, {});
+  const H5Reader file(path);
+  CHECK(file.dims("cooperation") == std::vector<hsize_t>{3, 2, 64});
+  CHECK(file.dims("replicates_run") == std::vector<hsize_t>{3, 2});
+  const std::vector<std::int64_t> counts = integers(file.doubles("replicates_run"));
+  const std::vector<double> cooperation = file.doubles("cooperation");
+  const std::vector<double> means = file.doubles("cooperation_mean");
+  std::int64_t total = 0;
+  for (std::int64_t c = 0; c < 6; ++c) {
+    const std::int64_t n = counts[static_cast<std::size_t>(c)];
+    total += n;
+    INFO("configuration " << c << " ran " << n);
+    // The first n replicates are those of the configuration run alone; the rest are NaN.
+    const auto alone = sweep::simulate(design.configuration(c), spec.seed, n, c, {});
+    double sum = 0.0;
+    for (std::int64_t r = 0; r < 64; ++r) {
+      const double stored = cooperation[static_cast<std::size_t>(c * 64 + r)];
+      if (r < n) {
+        CHECK(stored == alone[static_cast<std::size_t>(r)][0]);
+        sum += stored;
+      } else {
+        CHECK(std::isnan(stored));
+      }
+    }
+    CHECK(means[static_cast<std::size_t>(c)] == Approx(sum / static_cast<double>(n)).epsilon(1e-12));
+    // It stopped at the first count of 4, 8, 16, ... that met the target, or at 64.
+    const double width = sweep::confidence_width(alone, 0);
+    CHECK((width < rule.target_ci || n == 64));
+    if (n > 4) {
+      CHECK(sweep::confidence_width(std::span(alone).first(static_cast<std::size_t>(n / 2)), 0) >= rule.target_ci);
+    }
+  }
+  // The targets differ across the grid, and so do the counts.
+  CHECK(*std::min_element(counts.begin(), counts.end()) < *std::max_element(counts.begin(), counts.end()));
+  CHECK(report.adaptive);
+  CHECK(report.replicates_run == total);
+  CHECK(report.fewest_replicates == *std::min_element(counts.begin(), counts.end()));
+  CHECK(report.most_replicates == *std::max_element(counts.begin(), counts.end()));
+  CHECK(file.number("replicates") == 64.0);
+  CHECK(file.number("replication_target_ci") == 0.06);
+  CHECK(file.text("replication_metrics") == "cooperation");
+  CHECK(file.number("replication_min") == 4.0);
+  CHECK(file.number("replication_max") == 64.0);
+  CHECK(file.number("replication_step") == 0.0);
+}
+
+TEST_CASE("adaptive replication gives the same counts and values whatever the threads and blocks",
+          "[runner][replication][determinism]") {
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  const auto collect_adaptive = [&](int threads, std::int64_t block_size) {
+    std::vector<RunMetrics> out(static_cast<std::size_t>(design.run_count()));
+    sweep::ExecutionOptions options;
+    options.threads = threads;
+    options.block_size = block_size;
+    sweep::run_design(
+        design, spec.seed, options,
+        [&](std::int64_t first, std::span<const RunMetrics> runs) {
+          REQUIRE(first % 64 == 0);  // whole configurations
+          std::copy(runs.begin(), runs.end(), out.begin() + first);
+        },
+        &rule);
+    return out;
+  };
+  const auto reference = collect_adaptive(1, 1);
+  CHECK(bitwise_equal(reference, collect_adaptive(2, 0)));
+  CHECK(bitwise_equal(reference, collect_adaptive(4, 200)));
+  CHECK(bitwise_equal(reference, collect_adaptive(3, 64 * 5)));
+
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  sweep::ExecutionOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  many.block_size = 1;
+  sweep::write_sweep(spec, dir / "one.h5", false, one);
+  sweep::write_sweep(spec, dir / "many.h5", false, many);
+  check_same_data(dir / "one.h5", dir / "many.h5");
+
+  sweep::ReplicationRule wrong = rule;
+  wrong.max = 32;
+  CHECK_THROWS_AS(sweep::run_design(design, spec.seed, {}, [](auto, auto) {}, &wrong), std::invalid_argument);
+}
+
+TEST_CASE("an adaptive sweep resumes to exactly the data of an uninterrupted one", "[runner][replication][resume]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  std::string text = adaptive_grid;
+  text += "[output]\ntimeseries = true\n";
+  const auto spec = sweep::parse_spec(text);
+  const fs::path reference = dir / "reference.h5";
+  sweep::write_sweep(spec, reference, false, {});
+  for (const std::int64_t stop_after : {64, 3 * 64}) {
+    INFO("stopped after " << stop_after << " run slots");
+    const fs::path path = dir / ("resumed-" + std::to_string(stop_after) + ".h5");
+    std::atomic<bool> stop{false};
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, false, stopping_after(stop_after, stop)), sweep::Interrupted);
+    sweep::StoreOptions store;
+    store.resume = true;
+    sweep::ExecutionOptions again;
+    again.threads = 3;
+    const auto report = sweep::write_sweep(spec, path, store, again);
+    CHECK(report.resumed_runs == stop_after);
+    check_same_data(reference, path);
+    const std::vector<double> counts = H5Reader(path).doubles("replicates_run");
+    CHECK(report.replicates_run == static_cast<std::int64_t>(std::accumulate(counts.begin(), counts.end(), 0.0)));
+  }
+}
+
+TEST_CASE("series of sampled rounds are as long as the longest sampled run", "[runner][series][sample]") {
+  const auto spec = sweep::parse_spec(
+      "[model]\nwindow = 5\n[sample]\ndesign = 'lhs'\nsamples = 4\n[sample.ranges]\nrounds = [10, 30]\n"
+      "[output]\ntimeseries = true");
+  CHECK(sweep::series_length(spec) == 30);
+  CHECK(sweep::series_bytes(spec) == 4 * 30 * 4 * 8);
+}
+
+TEST_CASE("compute_spans of an adaptive sweep delivers whole configurations with their counts",
+          "[runner][replication][spans]") {
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  std::vector<RunMetrics> reference(static_cast<std::size_t>(design.run_count()));
+  sweep::run_design(
+      design, spec.seed, {},
+      [&](std::int64_t first, std::span<const RunMetrics> runs) { std::copy(runs.begin(), runs.end(), reference.begin() + first); },
+      &rule);
+
+  // Configurations 1 and 3..4, in blocks of one configuration (a requested
+  // size of 5 runs rounds up to whole configurations of 64 slots).
+  CHECK(sweep::block_size(spec, 5, 6 * 64, 2) == 64);
+  CHECK(sweep::block_size(spec, 0, 6 * 64, 2) % 64 == 0);
+  const std::vector<sweep::RunRange> spans{{64, 64}, {3 * 64, 2 * 64}};
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  options.block_size = 5;
+  std::vector<std::int64_t> firsts, counts;
+  std::vector<RunMetrics> got(reference.size());
+  sweep::compute_spans(spec, options, spans, [&](const sweep::BlockResults& block) {
+    firsts.push_back(block.first_run);
+    REQUIRE(block.runs.size() == 64);
+    REQUIRE(block.counts.size() == 1);
+    counts.push_back(block.counts[0]);
+    std::copy(block.runs.begin(), block.runs.end(), got.begin() + block.first_run);
+  });
+  CHECK(firsts == std::vector<std::int64_t>{64, 3 * 64, 4 * 64});
+  for (std::size_t k = 0; k < firsts.size(); ++k) {
+    const auto first = static_cast<std::size_t>(firsts[k]);
+    const auto ran = static_cast<std::size_t>(counts[k]);
+    CHECK(ran >= 4);
+    CHECK(ran <= 64);
+    CHECK(std::memcmp(&got[first], &reference[first], 64 * sizeof(RunMetrics)) == 0);
+    CHECK(std::isnan(ran < 64 ? got[first + ran][0] : std::nan("")));
+  }
+
+  SECTION("ranges that cut through configurations are refused") {
+    const std::vector<sweep::RunRange> cut{{10, 64}};
+    CHECK_THROWS_AS(sweep::compute_spans(spec, {}, cut, [](const sweep::BlockResults&) {}), std::invalid_argument);
+    const sweep::RunRange part{0, 32};
+    bool given = false;
+    CHECK_THROWS_WITH(sweep::compute_ranges(
+                          spec, {}, [&] { return std::exchange(given, true) ? sweep::RunRange{} : part; },
+                          [](const sweep::BlockResults&) {}),
+                      Catch::Contains("not whole configurations of 64 replicates"));
+  }
+}
+
+TEST_CASE("an adaptive sweep through a producer gives the single run's file, and a subset of one is refused",
+          "[runner][replication][producer]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const fs::path reference = dir / "reference.h5";
+  sweep::write_sweep(spec, reference, false, {});
+
+  const fs::path path = dir / "produced.h5";
+  const auto report = sweep::write_sweep(spec, path, sweep::StoreOptions{}, {},
+                                         [&](std::span<const sweep::RunRange> spans, const sweep::BlockSink& sink) {
+                                           sweep::ExecutionOptions options;
+                                           options.threads = 2;
+                                           options.block_size = 2 * 64;
+                                           sweep::compute_spans(spec, options, spans, sink);
+                                         });
+  check_same_data(reference, path);
+  CHECK(report.adaptive);
+  CHECK(report.replicates_run >= 6 * 4);
+
+  SECTION("a producer that leaves out the counts is refused") {
+    std::vector<RunMetrics> runs(64);
+    sweep::StoreOptions store;
+    store.overwrite = true;
+    CHECK_THROWS_WITH(sweep::write_sweep(spec, dir / "bad.h5", store, {},
+                                         [&](std::span<const sweep::RunRange>, const sweep::BlockSink& sink) {
+                                           sink({0, runs, {}, {}});
+                                         }),
+                      Catch::Contains("does not match the replication rule"));
+  }
+  SECTION("a subset (a shard) is refused before a file is made") {
+    sweep::StoreOptions store;
+    store.subset = {{0, 64}};
+    CHECK_THROWS_WITH(sweep::write_sweep(spec, dir / "subset.h5", store, {}),
+                      Catch::Contains("adaptive replication ([replication]) cannot be stored as a subset"));
+    CHECK_FALSE(fs::exists(dir / "subset.h5"));
+    CHECK_FALSE(fs::exists(dir / "subset.h5.partial"));
+    CHECK_THROWS_AS(sweep::results_layout(spec, store, 1), sweep::InputError);
+  }
+}
+
+TEST_CASE("a subset of a sampled sweep keeps its runs along `run`, without the sample's coordinates",
+          "[runner][sample][subset]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(sampled_grid);
+  sweep::StoreOptions store;
+  store.subset = {{3, 5}, {20, 4}};
+  const io::ResultsLayout layout = sweep::results_layout(spec, store, 1);
+  REQUIRE(layout.axes.size() == 1);
+  CHECK(layout.axes[0].name == "run");
+  CHECK(layout.coordinates.empty());
+  const auto report = sweep::write_sweep(spec, dir / "subset.h5", store, {});
+  CHECK(report.file_runs == 9);
+  CHECK(report.replicates_run == 9);
+  const auto full = sweep::results_layout(spec, {}, 1);
+  CHECK(full.axes.size() == 2);
+  CHECK(full.coordinates.size() == 2);
 }

@@ -32,6 +32,7 @@ struct BlockPayload {
   sweep::RunRange range;
   std::vector<kernels::RunMetrics> runs;
   std::vector<double> series;  // as sweep::BlockResults::series
+  std::vector<std::int64_t> counts;  // as sweep::BlockResults::counts
 };
 
 // Which blocks are handed out to which worker, which are back, and which can

@@ -50,7 +50,8 @@ ShardPosition shard_position(std::int64_t runs, std::int64_t shards, std::int64_
 
 // `store` set up to write shard `shard` of `spec`: the shard's runs as
 // StoreOptions::subset and the identifying attributes `shard_index` and
-// `shard_count`. Throws sweep::InputError as shard_ranges does.
+// `shard_count`. Throws sweep::InputError as shard_ranges does, and for a spec
+// with adaptive replication, which cannot be sharded.
 sweep::StoreOptions shard_store(const sweep::SweepSpec& spec, const Shard& shard, sweep::StoreOptions store);
 
 }  // namespace coopsweep::cluster

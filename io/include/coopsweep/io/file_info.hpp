@@ -42,4 +42,17 @@ std::string attribute_text(const AttributeValue& value);
 // Thread-safe (HDF5's global lock).
 FileInfo read_file_info(const std::filesystem::path& path);
 
+// A numeric variable's values, row-major over its dimensions.
+struct VariableData {
+  std::vector<std::string> dims;  // names of the attached dimension scales ("" where none)
+  std::vector<std::int64_t> shape;
+  std::vector<double> values;     // integers converted (exactly, below 2^53)
+};
+
+// Reads the numeric variable `name` of a results file whole, as float64.
+// Opens the file as read_file_info does. Throws ResultsFileError naming the
+// file and the variable if it is missing or not numeric. Thread-safe (HDF5's
+// global lock).
+VariableData read_variable(const std::filesystem::path& path, std::string_view name);
+
 }  // namespace coopsweep::io

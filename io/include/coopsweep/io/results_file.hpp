@@ -5,9 +5,14 @@
 // Layout of a file for axes A1..An and R replicates:
 //   /A1 ... /An         coordinate variables (dimension scales), one per axis
 //   /replicate          coordinate variable 0..R-1 (dimension scale)
+//   /<coordinate>       auxiliary coordinates, 1-D along one of the axes (e.g. the
+//                       sampled parameters along `sample`), named in the
+//                       `coordinates` attribute of every variable that has that axis
 //   /<metric>           float64, dims (A1, ..., An, replicate)
 //   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates (unless summaries = false)
 //   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates (same)
+//   /<count>            int64, dims (A1, ..., An): a count per configuration (e.g.
+//                       the replicates it ran), 0 until written
 //   /round              with series only: coordinate 1..L (the layout's series_dimension)
 //   /<series>           with series only: float64, dims (A1, ..., An, replicate, round)
 //   root attributes     given by the caller, plus `completed` (int8: 1 once finished, else 0)
@@ -58,6 +63,18 @@ struct Variable {
   std::string units;
 };
 
+// A coordinate variable along one axis that is not that axis's own: a value
+// per point of `dimension`, such as a sampled parameter's value at each point
+// of a `sample` axis. xarray shows it as a coordinate of the variables with
+// that axis.
+struct AuxiliaryCoordinate {
+  std::string name;
+  std::string dimension;  // the name of one of the layout's axes
+  AxisValues values;      // one per value of that axis
+  std::string long_name;
+  std::string units;
+};
+
 using AttributeValue = std::variant<std::string, std::int64_t, double>;
 
 struct Attribute {
@@ -79,6 +96,8 @@ struct ResultsLayout {
   // take and give nothing), for files that hold runs picked out of a sweep,
   // such as the shards of a job array, whose summaries only the whole can give.
   bool summaries = true;
+  std::vector<AuxiliaryCoordinate> coordinates;  // along the axes, after them
+  std::vector<Variable> counts;      // one int64 variable each, dims (A1, ..., An)
   std::vector<Attribute> attributes; // root attributes
   // Optional series of `series_length` values per run (e.g. one per round):
   // one float64 variable each, dims (A1, ..., An, replicate, series_dimension).
@@ -162,16 +181,22 @@ class ResultsFile {
   // + i) * series_length + t] is element t of series s of run first_run + i.
   void write_series(std::int64_t first_run, std::int64_t count, std::span<const double> values);
 
+  // Writes the counts of configurations [first_configuration,
+  // first_configuration + count), variable-major: values[v * count + i] is
+  // count v of configuration first_configuration + i.
+  void write_counts(std::int64_t first_configuration, std::int64_t count, std::span<const std::int64_t> values);
+
   // Reads back runs (metric-major like write_runs) and replicate means
   // (metric-major like write_summaries) from the partial file, e.g. those a
   // resumed run needs to finish the summary of a configuration it continues.
   std::vector<double> read_runs(std::int64_t first_run, std::int64_t count);
   std::vector<double> read_means(std::int64_t first_configuration, std::int64_t count);
+  std::vector<std::int64_t> read_counts(std::int64_t first_configuration, std::int64_t count);
 
   // Makes the data of runs [0, runs_done) durable and records it in the
   // journal: flushes the written data, fsyncs the partial file, then appends
   // and syncs a journal record. The caller guarantees that those runs, and the
-  // summaries of configurations whose runs all lie among them, were written.
+  // summaries and counts of configurations whose runs all lie among them, were written.
   // `runs_done` never decreases. Throws ResultsFileError (the file is then closed).
   void checkpoint(std::int64_t runs_done);
 

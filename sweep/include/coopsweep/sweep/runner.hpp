@@ -6,6 +6,7 @@
 #include <coopsweep/kernels/metrics.hpp>
 #include <coopsweep/kernels/model_params.hpp>
 #include <coopsweep/sweep/design.hpp>
+#include <coopsweep/sweep/replication.hpp>
 #include <coopsweep/sweep/spec.hpp>
 
 #include <array>
@@ -25,7 +26,8 @@ namespace coopsweep::sweep {
 struct ExecutionOptions {
   int threads = 0;              // worker threads; 0 = all the machine offers
   std::int64_t block_size = 0;  // runs per block; 0 = chosen from the cost of a run
-  // Called after each block, serially and in run order, with runs finished so far.
+  // Called after each block, serially and in run order, with runs finished so far
+  // (run slots: with adaptive replication a configuration counts as its max).
   std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_progress;
   // When set and true, no new block starts; blocks in flight finish and are
   // delivered, then the run throws Interrupted.
@@ -53,20 +55,26 @@ struct RunRange {
 // The results of a block of runs [first_run, first_run + runs.size()); with
 // time series ([output] timeseries = true) also their series, as
 // io::ResultsFile::write_series takes them (series-major, NaN after the rounds
-// a run ran), else `series` is empty. Valid only during the call it is passed to.
+// a run ran), else `series` is empty. With adaptive replication ([replication])
+// a block holds whole configurations and `counts` the replicates each ran (its
+// other run slots hold NaN), else `counts` is empty. Valid only during the call
+// it is passed to.
 struct BlockResults {
   std::int64_t first_run = 0;
   std::span<const kernels::RunMetrics> runs;
   std::span<const double> series;
+  std::span<const std::int64_t> counts;
 };
 using BlockSink = std::function<void(const BlockResults&)>;
 
 // Runs every run of `design` with the random streams keyed by (seed,
 // configuration, replicate). Results do not depend on threads or block size.
-// Throws InputError for a bad configuration, Interrupted when stopped, and
-// whatever `consume` throws.
+// With a `replication` rule (whose max must equal design.replicates()), each
+// configuration runs the replicates the rule asks for and its other run slots
+// hold NaN; blocks then hold whole configurations. Throws InputError for a bad
+// configuration, Interrupted when stopped, and whatever `consume` throws.
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
-                const BlockConsumer& consume);
+                const BlockConsumer& consume, const ReplicationRule* replication = nullptr);
 
 // Runs `replicates` replicates of one configuration (`params` resolved, see
 // resolve_model) as configuration index `configuration` of a sweep with `seed`:
@@ -83,7 +91,9 @@ std::int64_t run_count(const SweepSpec& spec);
 // Runs per block for `runs` runs of `spec` on `threads` threads in all (over
 // every process): `requested` when positive, else from the mean cost of a run
 // (about 10 ms of the kernel), capped so that every thread gets several blocks.
-// Results never depend on it. Throws InputError for a bad spec.
+// With adaptive replication ([replication]) a multiple of the replicates
+// (whole configurations), `requested` rounded up. Results never depend on it.
+// Throws InputError for a bad spec.
 std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads);
 
 // Computes the runs that `spans` lists (disjoint ranges of the sweep's run
@@ -93,7 +103,8 @@ std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int6
 // validates the spec (GridDesign::validate_all). Throws InputError for a bad
 // configuration, std::out_of_range for runs outside the sweep, Interrupted
 // when options.stop ends it early (after the blocks in flight are delivered),
-// and whatever `sink` throws.
+// std::invalid_argument for ranges that are not whole configurations under
+// adaptive replication, and whatever `sink` throws.
 void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
                    const BlockSink& sink);
 
@@ -115,8 +126,12 @@ void summarize_replicates(std::span<const kernels::RunMetrics> replicates, std::
 // What a finished sweep found, for the command line's closing summary.
 struct SweepReport {
   std::int64_t configurations = 0;
-  std::int64_t runs = 0;               // runs of the sweep
-  std::int64_t file_runs = 0;          // runs stored in the file: `runs`, or those of StoreOptions::subset
+  std::int64_t runs = 0;              // run slots of the sweep: configurations x replicates (the most, when adaptive)
+  std::int64_t file_runs = 0;         // run slots stored in the file: `runs`, or those of StoreOptions::subset
+  std::int64_t replicates_run = 0;    // runs that ran (file_runs, without adaptive replication)
+  bool adaptive = false;              // [replication]: the fewest and most replicates a configuration ran
+  std::int64_t fewest_replicates = 0;
+  std::int64_t most_replicates = 0;
   double seconds = 0.0;               // this call's running time
   std::int64_t resumed_runs = 0;      // runs a resumed sweep found done
   bool already_complete = false;      // resume found PATH complete: nothing ran
@@ -159,6 +174,8 @@ struct StoreOptions {
   // instead of the whole grid: a file whose one dimension `run` holds their
   // indices in the sweep, without replicate summaries (only the whole sweep
   // has them); the shards of a job array (cluster/shard.hpp). Empty: all runs.
+  // Refused (InputError) with adaptive replication, whose counts are per
+  // configuration.
   std::vector<RunRange> subset;
   // Further attributes that identify the results (compared on resume), such
   // as a shard's index and count.

@@ -1,0 +1,79 @@
+#pragma once
+// The high-throughput kernel: the same replicate as simulate_reference, with the
+// round's edge and firm loops laid out for SIMD. Tests hold it to the reference
+// to the bit (tests/kernels/test_vectorized.cpp).
+
+#include <coopsweep/kernels/metrics.hpp>
+#include <coopsweep/kernels/model_params.hpp>
+#include <coopsweep/kernels/random.hpp>
+#include <coopsweep/kernels/reference.hpp>
+
+#include <vector>
+
+namespace coopsweep::kernels {
+
+// Workspace of the vectorized kernel, reused between replicates so the round
+// loop never allocates. `replicate` holds the state the reference kernel uses
+// (initialisation, strategy evolution and the window sums are shared code).
+//
+// Edge data are in a sliced ELLPACK layout (SELL-C, C = vector_lanes): firms
+// are taken in chunks of C consecutive firms, and slot m of the C firms of a
+// chunk sits in C adjacent elements, so a SIMD register holds the m-th edge of
+// C firms and each firm's sums over its edges are lane-wise vector additions in
+// G0 order, the order the reference adds them. A chunk is padded to its
+// largest degree with slots that are inactive and point at a sentinel firm of
+// quality 0; adding their zeros is exact. Flags are 0.0 / 1.0 so that every
+// branch of a round becomes a SIMD select.
+struct VectorizedState {
+  static constexpr int vector_lanes = 4;
+
+  ReplicateState replicate;
+  // Layout: chunk c's slots start at chunk_start[c] and number
+  // vector_lanes * chunk_width[c]; slot_of_edge maps a G0 edge to its slot.
+  std::vector<std::int32_t> chunk_start;
+  std::vector<std::int32_t> chunk_width;
+  std::vector<std::int32_t> slot_of_edge;
+  // Per slot.
+  std::vector<std::int32_t> reverse_slot;  // the slot of the reverse edge (itself for padding)
+  std::vector<std::int32_t> target;        // the partner firm (the sentinel for padding)
+  std::vector<double> live;                // alliance active
+  std::vector<double> trust;               // tau_e
+  std::vector<double> next_trust;
+  std::vector<double> act;                 // x_e
+  std::vector<double> partner_act;         // x_rev(e)
+  std::vector<double> always;              // source is an unconditional cooperator
+  std::vector<double> conditional;         // source is conditional
+  std::vector<double> synergy;             // v(s) g 2 a_i / (a_i + a_j): the synergy when both cooperate
+  // Per firm, padded to whole chunks, plus the sentinel.
+  std::vector<double> quality;             // q_i = a_i d_i at the start of the round
+  std::vector<double> differentiation;     // d_i
+  std::vector<double> payoff;              // pi_i
+  std::vector<double> alliance_value;      // A_i
+  std::vector<double> neighbour_quality;   // sum of q_j over N0(i)
+  std::vector<double> active_alliances;
+  std::vector<double> degree_plus_one;     // 1 + |N0(i)|
+  std::vector<std::int32_t> acts;          // n_i
+  std::vector<double> previous_differentiation;  // d_i before a dormant round
+  // (1 - lambda s^2)^n for n = 0..max degree, each from std::pow as the reference computes it.
+  std::vector<double> leak_power;
+};
+
+// How much of a run the exact shortcuts of simulate_vectorized skipped; for
+// tests and benchmarks.
+struct ShortcutCounts {
+  std::int64_t dormant_rounds = 0;   // rounds with no active alliance: steps 1, 4 and 5 skipped
+  std::int64_t replayed_rounds = 0;  // rounds that repeated a stationary dormant round without recomputing it
+};
+
+// Runs one replicate and returns its metrics, bit-identical to
+// simulate_reference(params, stream, ...) for every valid `params` (and the same
+// `series` when given). Precondition: `params` valid per MODEL.md. Shortcuts,
+// each exact: a round with no active alliance skips the steps that only act on
+// active alliances; once such a round leaves every d_i unchanged and nothing can
+// re-form an alliance (no strategy update), every later round repeats it, so its
+// payoffs are replayed into the window sums instead of being recomputed.
+// Thread-safe for distinct `state`, `series` and `shortcuts`.
+RunMetrics simulate_vectorized(const ModelParams& params, const ReplicateStream& stream, VectorizedState& state,
+                               RoundSeries* series = nullptr, ShortcutCounts* shortcuts = nullptr);
+
+}  // namespace coopsweep::kernels

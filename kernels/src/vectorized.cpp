@@ -1,0 +1,428 @@
+#include <coopsweep/kernels/vectorized.hpp>
+
+#include "replicate_steps.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+// How the round is made SIMD, and why (measurements: benchmarks/README.md).
+// - Lanes: across the firms of one replicate (SELL-4 slots, see
+//   VectorizedState), not across replicates. Replicates of random topologies
+//   have different graphs, so lanes across them would need the same gathers,
+//   and their lockstep breaks when runs stop or alliances dissolve at
+//   different rounds; lanes across firms keep one replicate's state compact.
+// - Edge loops (actions, trust and dissolution, counting) are branch-free
+//   loops that GCC auto-vectorizes; tests/kernels/vectorization_report.py
+//   holds it to that: every loop marked "SIMD loop" must appear in GCC's
+//   -fopt-info-vec report. The chunk loop of steps 2-3 uses GCC/Clang vector
+//   extensions because the auto-vectorizer does not take its per-firm sums
+//   (plain C++ there took 1.5 times as long, measured).
+// - Each SIMD function is compiled for x86-64-v3 (AVX2, FMA unused: see
+//   -ffp-contract=off in kernels/CMakeLists.txt) and for the baseline, chosen
+//   at load time. An x86-64-v4 (AVX-512) clone measured no faster here.
+//   Both clones are held to the reference: tests/CMakeLists.txt also builds
+//   these sources without clones for plain x86-64 (test_kernels_baseline).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(COOPSWEEP_NO_SIMD_CLONES)
+#define COOPSWEEP_SIMD_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
+#else
+#define COOPSWEEP_SIMD_CLONES
+#endif
+
+namespace coopsweep::kernels {
+namespace {
+
+// Every constant of a round, each computed exactly as the reference computes it
+// so that the products below round the same way.
+struct RoundConstants {
+  double threshold;      // h
+  double benefit_value;  // v(s) b
+  double effort;         // s c
+  double market_scale;   // M (1 - s)
+  double upkeep;         // kappa
+  double innovation;     // rho
+  double keep;           // 1 - delta
+  double keep_loss;      // (1 - delta)(1 - beta)
+  double gain;           // alpha
+  double exit;           // theta
+};
+
+RoundConstants round_constants(const ModelParams& p) {
+  const double v = cooperation_value(p.scope);
+  return {p.trust_threshold,
+          v * p.benefit,
+          p.scope * p.cost,
+          p.market * (1.0 - p.scope),
+          p.upkeep,
+          p.innovation,
+          1.0 - p.trust_decay,
+          (1.0 - p.trust_decay) * (1.0 - p.trust_loss),
+          p.trust_gain,
+          p.exit_threshold};
+}
+
+constexpr int lanes = VectorizedState::vector_lanes;
+
+// Step 1 without execution errors: x_e = 1 for a cooperator, [tau_e >= h] for
+// a conditional firm, 0 for a defector and on dissolved alliances.
+COOPSWEEP_SIMD_CLONES
+void decide_actions(double threshold, std::int32_t slots, const double* __restrict live,
+                    const double* __restrict always, const double* __restrict conditional,
+                    const double* __restrict trust, double* __restrict act) {
+  for (std::int32_t e = 0; e < slots; ++e) {  // SIMD loop
+    const double trusting = trust[e] >= threshold ? 1.0 : 0.0;
+    act[e] = live[e] * (always[e] + conditional[e] * trusting);
+  }
+}
+
+// Step 1's execution errors: an intended act fails with probability epsilon,
+// from the same counters as the reference (one Philox block serves the four
+// G0 edges 4b..4b+3).
+void apply_execution_errors(double error, const ReplicateStream& stream, std::int64_t t, EdgeIndex edges,
+                            const std::int32_t* slot_of_edge, double* act) {
+  for (EdgeIndex first = 0; first < edges; first += 4) {
+    const EdgeIndex last = std::min<EdgeIndex>(first + 4, edges);
+    bool any = false;
+    for (EdgeIndex e = first; e < last; ++e) any = any || act[slot_of_edge[e]] != 0.0;
+    if (!any) continue;
+    const auto words = stream.block(Purpose::execution_error, static_cast<std::uint64_t>(t),
+                                    static_cast<std::uint64_t>(first) >> 2);
+    for (EdgeIndex e = first; e < last; ++e) {
+      double& x = act[slot_of_edge[e]];
+      if (x != 0.0 && unit_interval(words[static_cast<std::size_t>(e & 3)]) < error) x = 0.0;
+    }
+  }
+}
+
+// GCC/Clang vector extensions for the chunk loop, whose per-firm sums and
+// partner lookups the auto-vectorizer does not take: one register holds one
+// slot of the chunk's `lanes` firms. IEEE operations lane by lane, so each
+// lane rounds exactly as the reference's scalar code.
+using Doubles = double __attribute__((vector_size(lanes * sizeof(double))));
+using Mask = std::int64_t __attribute__((vector_size(lanes * sizeof(double))));
+
+[[gnu::always_inline]] inline Doubles load(const double* p) {
+  Doubles v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+[[gnu::always_inline]] inline void store(double* p, Doubles v) { std::memcpy(p, &v, sizeof v); }
+
+[[gnu::always_inline]] inline Doubles gather(const double* base, const std::int32_t* index) {
+  Doubles v;
+  for (int l = 0; l < lanes; ++l) v[l] = base[index[l]];
+  return v;
+}
+
+// Lane-wise mask ? a : b, bit for bit.
+[[gnu::always_inline]] inline Doubles select(Mask mask, Doubles a, Doubles b) {
+  return reinterpret_cast<Doubles>((reinterpret_cast<Mask>(a) & mask) | (reinterpret_cast<Mask>(b) & ~mask));
+}
+
+// Steps 2 and 3, one chunk of firms at a time: each lane sums its firm's edge
+// values, partners' qualities, acts and active alliances over the chunk's
+// slots (G0 order; an inactive edge adds +0 to a sum that is never -0, which
+// changes nothing), then computes the payoff and the new differentiation.
+// Returns sum_i n_i.
+COOPSWEEP_SIMD_CLONES
+std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std::int32_t* __restrict chunk_start,
+                        const std::int32_t* __restrict chunk_width, const std::int32_t* __restrict reverse,
+                        const std::int32_t* __restrict target, const double* __restrict live,
+                        const double* __restrict act, const double* __restrict synergy,
+                        const double* __restrict quality, const double* __restrict degree_plus_one,
+                        const double* __restrict leak_power, double* __restrict partner_act,
+                        double* __restrict alliance_value, double* __restrict neighbour_quality_sum,
+                        double* __restrict active_alliances, double* __restrict differentiation,
+                        double* __restrict payoff, std::int32_t* __restrict acts) {
+  const Doubles zero = {};
+  std::int64_t acts_total = 0;
+  for (std::int32_t c = 0; c < chunks; ++c) {
+    Doubles value = zero;
+    Doubles neighbour_quality = zero;
+    Doubles own_acts = zero;
+    Doubles alliances = zero;
+    const std::int32_t start = chunk_start[c];
+    const std::int32_t width = chunk_width[c];
+    for (std::int32_t m = 0; m < width; ++m) {
+      const std::int32_t e = start + m * lanes;
+      const Doubles x = load(act + e);
+      const Doubles y = gather(act, reverse + e);
+      const Doubles on = load(live + e);
+      const Doubles base = k.benefit_value * y - k.effort * x;
+      const Doubles edge_value = select(x * y > 0.0, base + load(synergy + e), base);
+      store(partner_act + e, y);
+      value += select(on != 0.0, edge_value, zero);
+      neighbour_quality += gather(quality, target + e);
+      own_acts += x;
+      alliances += on;
+    }
+    const std::int32_t first = c * lanes;
+    store(alliance_value + first, value);
+    store(neighbour_quality_sum + first, neighbour_quality);
+    store(active_alliances + first, alliances);
+    for (int l = 0; l < lanes; ++l) {
+      const auto n_i = static_cast<std::int32_t>(own_acts[l]);
+      acts[first + l] = n_i;
+      acts_total += n_i;
+    }
+  }
+  // The firm part in a second pass, so that its two divisions per firm
+  // pipeline across chunks instead of stalling each chunk (measured: a third
+  // of this function's time when fused).
+  for (std::int32_t first = 0; first < chunks * lanes; first += lanes) {
+    const Doubles q = load(quality + first);
+    const Doubles d_start = load(differentiation + first);
+    const Doubles mean_quality = (q + load(neighbour_quality_sum + first)) / load(degree_plus_one + first);
+    const Doubles market_share = select(mean_quality > 0.0, k.market_scale * d_start * q / mean_quality, zero);
+    store(payoff + first, load(alliance_value + first) + market_share - k.upkeep * load(active_alliances + first));
+    Doubles leaked;
+    for (int l = 0; l < lanes; ++l) leaked[l] = leak_power[acts[first + l]];
+    const Doubles d = leaked * d_start;
+    store(differentiation + first, d + k.innovation * (1.0 - d));
+  }
+  return acts_total;
+}
+
+// Steps 4 and 5 in one pass. Dissolution needs the partner's trust after step 4,
+// which is recomputed here from its own inputs (its partner's act is x_e) rather
+// than read back, so the pass needs no second sweep; the new trust goes to
+// `next_trust` because the old values are still read through `reverse`.
+COOPSWEEP_SIMD_CLONES
+void update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
+                  const double* __restrict act, const double* __restrict partner_act, const double* __restrict trust,
+                  double* __restrict live, double* __restrict next_trust) {
+  const double keep = k.keep;
+  const double keep_loss = k.keep_loss;
+  const double gain = k.gain;
+  const double exit = k.exit;
+  for (std::int32_t e = 0; e < slots; ++e) {  // SIMD loop
+    const double tau = trust[e];
+    const double tau_partner = trust[reverse[e]];
+    const double own = partner_act[e] != 0.0 ? keep * (tau + gain * (1.0 - tau)) : keep_loss * tau;
+    const double partner = act[e] != 0.0 ? keep * (tau_partner + gain * (1.0 - tau_partner)) : keep_loss * tau_partner;
+    const bool was_live = live[e] != 0.0;
+    next_trust[e] = was_live ? own : tau;
+    live[e] = was_live && own >= exit && partner >= exit ? 1.0 : 0.0;
+  }
+}
+
+COOPSWEEP_SIMD_CLONES
+std::int64_t count_live(std::int32_t slots, const double* __restrict live) {
+  std::int64_t count = 0;
+  for (std::int32_t e = 0; e < slots; ++e) count += live[e] != 0.0 ? 1 : 0;  // SIMD loop
+  return count;
+}
+
+// The per-slot strategy flags of the sources, after initialisation and after
+// every strategy update.
+void set_strategy_flags(const AllianceGraph& g, VectorizedState& v) {
+  const ReplicateState& s = v.replicate;
+  for (FirmIndex i = 0; i < g.firms; ++i) {
+    const double always = s.strategy[i] == Strategy::cooperator ? 1.0 : 0.0;
+    const double conditional = s.strategy[i] == Strategy::conditional ? 1.0 : 0.0;
+    for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+      v.always[v.slot_of_edge[e]] = always;
+      v.conditional[v.slot_of_edge[e]] = conditional;
+    }
+  }
+}
+
+// Lays G0 out in slots and sets the replicate's initial state there.
+void prepare(const ModelParams& p, VectorizedState& v) {
+  ReplicateState& s = v.replicate;
+  const AllianceGraph& g = s.graph;
+  const FirmIndex n = g.firms;
+  const std::int32_t chunks = (n + lanes - 1) / lanes;
+  const std::int32_t padded_firms = chunks * lanes;
+  const std::int32_t sentinel = padded_firms;
+
+  v.chunk_start.resize(static_cast<std::size_t>(chunks));
+  v.chunk_width.resize(static_cast<std::size_t>(chunks));
+  std::int32_t slots = 0;
+  FirmIndex max_degree = 0;
+  for (std::int32_t c = 0; c < chunks; ++c) {
+    std::int32_t width = 0;
+    for (FirmIndex i = c * lanes; i < std::min(n, (c + 1) * lanes); ++i) width = std::max(width, g.degree(i));
+    v.chunk_start[c] = slots;
+    v.chunk_width[c] = width;
+    slots += width * lanes;
+    max_degree = std::max(max_degree, width);
+  }
+  const auto slot_count = static_cast<std::size_t>(slots);
+  v.slot_of_edge.resize(static_cast<std::size_t>(g.directed_edges()));
+  v.reverse_slot.resize(slot_count);
+  v.target.assign(slot_count, sentinel);
+  for (std::int32_t slot = 0; slot < slots; ++slot) v.reverse_slot[slot] = slot;
+  for (FirmIndex i = 0; i < n; ++i) {
+    const std::int32_t c = i / lanes;
+    for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+      v.slot_of_edge[e] = v.chunk_start[c] + (e - g.offsets[i]) * lanes + i % lanes;
+    }
+  }
+  for (EdgeIndex e = 0; e < g.directed_edges(); ++e) {
+    v.reverse_slot[v.slot_of_edge[e]] = v.slot_of_edge[g.reverse[e]];
+    v.target[v.slot_of_edge[e]] = g.target[e];
+  }
+
+  v.live.assign(slot_count, 0.0);
+  v.trust.assign(slot_count, 0.0);
+  for (EdgeIndex e = 0; e < g.directed_edges(); ++e) {
+    v.live[v.slot_of_edge[e]] = 1.0;
+    v.trust[v.slot_of_edge[e]] = s.trust[e];
+  }
+  v.next_trust.assign(slot_count, 0.0);
+  v.act.assign(slot_count, 0.0);
+  v.partner_act.assign(slot_count, 0.0);
+  v.always.assign(slot_count, 0.0);
+  v.conditional.assign(slot_count, 0.0);
+  set_strategy_flags(g, v);
+
+  // The synergy term as the reference evaluates it, v(s) g times the size weight.
+  const double v_s = cooperation_value(p.scope);
+  v.synergy.assign(slot_count, 0.0);
+  for (FirmIndex i = 0; i < n; ++i) {
+    for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+      const double pair_size = s.size[i] + s.size[g.target[e]];
+      v.synergy[v.slot_of_edge[e]] = v_s * p.synergy * (pair_size > 0.0 ? 2.0 * s.size[i] / pair_size : 1.0);
+    }
+  }
+
+  const auto firm_slots = static_cast<std::size_t>(padded_firms) + 1;
+  v.quality.assign(firm_slots, 0.0);
+  v.differentiation.assign(firm_slots, 0.0);
+  std::copy(s.differentiation.begin(), s.differentiation.end(), v.differentiation.begin());
+  v.payoff.assign(firm_slots, 0.0);
+  v.alliance_value.assign(firm_slots, 0.0);
+  v.neighbour_quality.assign(firm_slots, 0.0);
+  v.active_alliances.assign(firm_slots, 0.0);
+  v.acts.assign(firm_slots, 0);
+  v.degree_plus_one.assign(firm_slots, 1.0);
+  for (FirmIndex i = 0; i < n; ++i) v.degree_plus_one[i] = 1.0 + g.degree(i);
+
+  // std::pow(x, n) with an int n is pow(x, double(n)) in the reference; the
+  // table holds exactly those values.
+  const double leak_factor = 1.0 - p.leakage * p.scope * p.scope;
+  v.leak_power.resize(static_cast<std::size_t>(max_degree) + 1);
+  for (FirmIndex acts = 0; acts <= max_degree; ++acts) v.leak_power[acts] = std::pow(leak_factor, acts);
+}
+
+// Trust over the edges of active alliances, added in G0 order as the reference
+// adds it (adding +0 for a dissolved alliance is exact).
+double active_trust_sum(const VectorizedState& v) {
+  double sum = 0.0;
+  for (const std::int32_t slot : v.slot_of_edge) sum += v.live[slot] != 0.0 ? v.trust[slot] : 0.0;
+  return sum;
+}
+
+}  // namespace
+
+RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stream, VectorizedState& v,
+                               RoundSeries* series, ShortcutCounts* shortcuts) {
+  ReplicateState& s = v.replicate;
+  initialise_replicate(p, stream, s);
+  prepare(p, v);
+  const AllianceGraph& g = s.graph;
+  const FirmIndex n = g.firms;
+  const EdgeIndex edges = g.directed_edges();
+  const auto chunks = static_cast<std::int32_t>(v.chunk_start.size());
+  const auto slots = static_cast<std::int32_t>(v.live.size());
+  const RoundConstants k = round_constants(p);
+
+  detail::WindowSums window(p, s);
+  std::int64_t breakdown_round = p.rounds + 1;
+  std::int64_t rounds = p.rounds;
+  std::int64_t live_edges = edges;
+  // A dormant round (no active alliance) that left every d_i as it was: with
+  // no strategy update, every later round repeats it to the bit.
+  bool stationary = false;
+  if (shortcuts != nullptr) *shortcuts = {};
+
+  for (std::int64_t t = 1; t <= p.rounds; ++t) {
+    std::int64_t acts_total = 0;
+    if (stationary) {
+      if (shortcuts != nullptr) ++shortcuts->replayed_rounds;
+    } else {
+      // With no active alliance, steps 1, 4 and 5 change nothing (x = 0 stays
+      // from the round the last alliance dissolved in, as step 1 would set it).
+      const bool dormant = live_edges == 0;
+      if (dormant) {
+        if (shortcuts != nullptr) ++shortcuts->dormant_rounds;
+        std::fill(v.act.begin(), v.act.end(), 0.0);
+        v.previous_differentiation.assign(v.differentiation.begin(), v.differentiation.begin() + n);
+      } else {
+        decide_actions(k.threshold, slots, v.live.data(), v.always.data(), v.conditional.data(), v.trust.data(),
+                       v.act.data());
+        if (p.error > 0.0) apply_execution_errors(p.error, stream, t, edges, v.slot_of_edge.data(), v.act.data());
+      }
+      for (FirmIndex i = 0; i < n; ++i) v.quality[i] = s.size[i] * v.differentiation[i];
+      acts_total = play_firms(k, chunks, v.chunk_start.data(), v.chunk_width.data(), v.reverse_slot.data(),
+                              v.target.data(), v.live.data(), v.act.data(), v.synergy.data(), v.quality.data(),
+                              v.degree_plus_one.data(), v.leak_power.data(), v.partner_act.data(),
+                              v.alliance_value.data(), v.neighbour_quality.data(), v.active_alliances.data(),
+                              v.differentiation.data(), v.payoff.data(), v.acts.data());
+      std::copy_n(v.payoff.begin(), n, s.payoff.begin());
+      if (dormant) {
+        stationary = p.update_rule == UpdateRule::none &&
+                     std::equal(v.previous_differentiation.begin(), v.previous_differentiation.end(),
+                                v.differentiation.begin());
+      } else {
+        update_trust(k, slots, v.reverse_slot.data(), v.act.data(), v.partner_act.data(), v.trust.data(),
+                     v.live.data(), v.next_trust.data());
+        std::swap(v.trust, v.next_trust);
+        live_edges = count_live(slots, v.live.data());
+      }
+    }
+
+    const double cooperation_t = edges > 0 ? static_cast<double>(acts_total) / edges : 0.0;
+    if (breakdown_round > p.rounds && cooperation_t < 0.05) breakdown_round = t;
+    if (series != nullptr || window.needs(t)) {
+      const double active_trust = live_edges > 0 ? active_trust_sum(v) : 0.0;
+      if (series != nullptr) detail::record_round(s, t, cooperation_t, active_trust, live_edges, *series);
+      if (window.needs(t)) window.add(t, cooperation_t, edges > 0 ? active_trust / edges : 0.0, s);
+    }
+
+    bool updated = false;
+    if (p.update_rule != UpdateRule::none) {
+      for (FirmIndex i = 0; i < n; ++i) s.update_payoff[i] += s.payoff[i];
+      if (t % p.update_every == 0) {
+        const auto u = static_cast<double>(p.update_every);
+        for (FirmIndex i = 0; i < n; ++i) {
+          s.fitness[i] = s.update_payoff[i] / u;
+          s.update_payoff[i] = 0.0;
+        }
+        if (p.update_rule == UpdateRule::fermi) {
+          detail::fermi_update(p, stream, t, s);
+        } else {
+          // death_birth resets d_i and re-forms alliances in the shared state;
+          // they are carried over to the slots.
+          std::copy_n(v.differentiation.begin(), n, s.differentiation.begin());
+          std::fill(s.active.begin(), s.active.end(), std::uint8_t{0});
+          detail::death_birth_update(p, stream, t, s);
+          std::copy_n(s.differentiation.begin(), n, v.differentiation.begin());
+          for (EdgeIndex e = 0; e < edges; ++e) {
+            if (s.active[e]) {
+              v.live[v.slot_of_edge[e]] = 1.0;
+              v.trust[v.slot_of_edge[e]] = s.trust[e];
+            }
+          }
+          live_edges = count_live(slots, v.live.data());
+        }
+        set_strategy_flags(g, v);
+        updated = true;
+      }
+    }
+
+    if (p.stop_on_fixation && p.mutation == 0.0 && (t == 1 || updated) && detail::fixated(s)) {
+      rounds = t;
+      break;
+    }
+  }
+
+  std::copy_n(v.differentiation.begin(), n, s.differentiation.begin());
+  return window.finish(p, rounds, breakdown_round, live_edges, s);
+}
+
+}  // namespace coopsweep::kernels

@@ -1,0 +1,204 @@
+// The vectorized kernel against the scalar reference: the same metrics and the
+// same round series to the bit, for every topology and option, and its exact
+// shortcuts (dormant and replayed rounds) taken where they apply.
+
+#include <coopsweep/kernels/reference.hpp>
+#include <coopsweep/kernels/vectorized.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <bit>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+using namespace coopsweep::kernels;
+
+namespace {
+
+std::string describe(const ModelParams& p) {
+  std::ostringstream out;
+  out << "topology=" << static_cast<int>(p.topology) << " firms=" << p.firms << " partners=" << p.partners
+      << " rounds=" << p.rounds << " window=" << p.window << " scope=" << p.scope << " error=" << p.error
+      << " size_spread=" << p.size_spread << " trust_init=" << p.trust_init << " trust_decay=" << p.trust_decay
+      << " defectors=" << p.defectors << " cooperators=" << p.cooperators
+      << " update_rule=" << static_cast<int>(p.update_rule) << " update_every=" << p.update_every
+      << " births=" << p.births << " selection=" << p.selection << " mutation=" << p.mutation
+      << " stop_on_fixation=" << p.stop_on_fixation;
+  return out.str();
+}
+
+// Bit patterns, so that NaN equals NaN and 0 differs from -0.
+void require_same_bits(const std::vector<double>& fast, const std::vector<double>& reference,
+                       const std::string& what) {
+  INFO(what);
+  REQUIRE(fast.size() == reference.size());
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    INFO("element " << i << ": " << fast[i] << " vs " << reference[i]);
+    REQUIRE(std::bit_cast<std::uint64_t>(fast[i]) == std::bit_cast<std::uint64_t>(reference[i]));
+  }
+}
+
+void require_same_run(const ModelParams& p, std::uint64_t configuration, std::uint64_t replicate,
+                      ReplicateState& reference_state, VectorizedState& fast_state,
+                      ShortcutCounts* shortcuts = nullptr) {
+  INFO(describe(p) << " configuration=" << configuration << " replicate=" << replicate);
+  const ReplicateStream stream(2026, configuration, replicate);
+  RoundSeries reference_series;
+  RoundSeries fast_series;
+  const RunMetrics reference = simulate_reference(p, stream, reference_state, &reference_series);
+  const RunMetrics fast = simulate_vectorized(p, stream, fast_state, &fast_series, shortcuts);
+  require_same_bits({fast.begin(), fast.end()}, {reference.begin(), reference.end()}, "metrics");
+  require_same_bits(fast_series.cooperation, reference_series.cooperation, "cooperation series");
+  require_same_bits(fast_series.trust, reference_series.trust, "trust series");
+  require_same_bits(fast_series.payoff, reference_series.payoff, "payoff series");
+  require_same_bits(fast_series.alliances, reference_series.alliances, "alliances series");
+  // Without a series the kernel takes the same path for the metrics.
+  require_same_bits(
+      [&] {
+        const RunMetrics m = simulate_vectorized(p, stream, fast_state);
+        return std::vector<double>(m.begin(), m.end());
+      }(),
+      {reference.begin(), reference.end()}, "metrics without series");
+}
+
+// A partner count valid for the topology and firm count (MODEL.md's rules).
+std::int64_t valid_partners(Topology topology, std::int64_t firms, std::int64_t wanted) {
+  std::int64_t k = std::clamp<std::int64_t>(wanted, 1, firms - 1);
+  const bool needs_even = topology == Topology::ring || topology == Topology::small_world ||
+                          topology == Topology::scale_free;
+  if (needs_even && k % 2 != 0) k = k > 1 ? k - 1 : 2;
+  if (topology == Topology::scale_free) k = std::min<std::int64_t>(k, 2 * ((firms - 2) / 2));
+  if (topology == Topology::regular && (firms * k) % 2 != 0) k = k > 1 ? k - 1 : k + 1;
+  if (topology == Topology::complete) k = firms - 1;
+  return std::max<std::int64_t>(k, needs_even ? 2 : 1);
+}
+
+constexpr Topology all_topologies[] = {Topology::ring,       Topology::regular, Topology::small_world,
+                                       Topology::scale_free, Topology::random,  Topology::complete};
+
+}  // namespace
+
+TEST_CASE("vectorized kernel equals the reference on the default model for every topology", "[vectorized]") {
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  for (const Topology topology : all_topologies) {
+    ModelParams p;
+    p.topology = topology;
+    p.partners = valid_partners(topology, p.firms, 4);
+    for (std::uint64_t replicate = 0; replicate < 3; ++replicate) {
+      require_same_run(p, 1, replicate, reference_state, fast_state);
+    }
+  }
+}
+
+TEST_CASE("vectorized kernel equals the reference across random configurations and options", "[vectorized]") {
+  // Draws of every parameter over its whole domain, the edges included, from a
+  // fixed stream: each topology with errors, size spread, both update rules,
+  // mutation and the fixation stop.
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  const ReplicateStream source(99, 0, 0);
+  SequentialStream draws(source, Purpose::graph);
+  const auto pick = [&](std::initializer_list<double> values) {
+    return *(values.begin() + draws.below(values.size()));
+  };
+  for (int trial = 0; trial < 240; ++trial) {
+    ModelParams p;
+    p.topology = all_topologies[trial % 6];
+    p.firms = static_cast<std::int64_t>(pick({3, 5, 8, 20, 61, 150}));
+    p.partners = valid_partners(p.topology, p.firms, static_cast<std::int64_t>(pick({1, 2, 3, 4, 6, 9})));
+    p.rewire = pick({0.0, 0.1, 1.0});
+    p.rounds = static_cast<std::int64_t>(pick({1, 7, 40, 120}));
+    p.window = std::min<std::int64_t>(p.rounds, static_cast<std::int64_t>(pick({1, 5, 50})));
+    p.scope = pick({0.0, 0.3, 0.5, 1.0});
+    p.benefit = pick({0.0, 3.0, 7.5});
+    p.cost = pick({0.0, 1.0});
+    p.synergy = pick({0.0, 0.5, 2.0});
+    p.market = pick({0.0, 10.0});
+    p.upkeep = pick({0.0, 0.2, 3.0});
+    p.leakage = pick({0.0, 0.05, 1.0});
+    p.innovation = pick({0.0, 0.1, 1.0});
+    p.size_spread = pick({0.0, 0.5, 3.0, 40.0});
+    p.trust_init = pick({0.0, 0.3, 0.6, 1.0});
+    p.trust_threshold = pick({0.0, 0.5, 1.0});
+    p.trust_gain = pick({0.0, 0.3, 1.0});
+    p.trust_loss = pick({0.0, 0.3, 1.0});
+    p.trust_decay = pick({0.0, 0.02, 0.3, 1.0});
+    p.exit_threshold = pick({0.0, 0.05, 0.5, 1.0});
+    p.error = pick({0.0, 0.0, 0.1, 1.0});
+    p.defectors = pick({0.0, 0.1, 0.5, 1.0});
+    p.cooperators = std::min(1.0 - p.defectors, pick({0.0, 0.2, 0.5}));
+    p.update_rule = static_cast<UpdateRule>(draws.below(3));
+    p.update_every = static_cast<std::int64_t>(pick({1, 3, 10}));
+    p.births = static_cast<std::int64_t>(pick({1, 4}));
+    p.selection = pick({0.0, 0.01, 1.0, 50.0});
+    p.mutation = pick({0.0, 0.0, 0.05, 1.0});
+    p.stop_on_fixation = draws.below(2) == 1;
+    require_same_run(p, static_cast<std::uint64_t>(trial), 0, reference_state, fast_state);
+  }
+}
+
+TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[vectorized]") {
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  ShortcutCounts shortcuts;
+  ModelParams p;
+  p.defectors = 0.0;
+  p.rounds = 60;
+  p.window = 20;
+
+  SECTION("every alliance dissolves at once and nothing rebuilds differentiation: rounds replay") {
+    // tau0 < h: nobody cooperates and all alliances dissolve together (MODEL.md's
+    // exact case); with rho = 0 every d_i stays 1, so the first dormant round
+    // is already stationary.
+    p.trust_init = 0.4;
+    p.innovation = 0.0;
+    require_same_run(p, 3, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.dormant_rounds == 1);
+    CHECK(shortcuts.replayed_rounds > 40);
+  }
+  SECTION("dormant rounds while differentiation still recovers") {
+    // Unconditional cooperators leak knowledge in round 1; full decay then
+    // dissolves every alliance, and d_i recovers for the rest of the run.
+    p.cooperators = 1.0;
+    p.trust_decay = 1.0;
+    p.leakage = 0.5;
+    p.scope = 1.0;
+    p.innovation = 0.05;
+    require_same_run(p, 4, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.dormant_rounds == p.rounds - 1);
+    CHECK(shortcuts.replayed_rounds == 0);
+  }
+  SECTION("a strategy update may re-form alliances, so nothing is replayed") {
+    p.trust_init = 0.4;
+    p.innovation = 0.0;
+    p.update_rule = UpdateRule::death_birth;
+    p.update_every = 20;  // after the alliances dissolve (round 6)
+    p.births = 3;
+    require_same_run(p, 5, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.dormant_rounds > 0);
+    CHECK(shortcuts.replayed_rounds == 0);
+  }
+  SECTION("alliances that stay active: no shortcut") {
+    p.trust_decay = 0.0;
+    require_same_run(p, 6, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.dormant_rounds == 0);
+    CHECK(shortcuts.replayed_rounds == 0);
+  }
+}
+
+TEST_CASE("vectorized kernel reuses a dirty workspace without effect", "[vectorized]") {
+  ModelParams small;
+  small.firms = 12;
+  small.topology = Topology::scale_free;
+  ModelParams large;
+  large.firms = 300;
+  large.partners = 8;
+  large.error = 0.2;
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  require_same_run(large, 1, 0, reference_state, fast_state);
+  require_same_run(small, 2, 0, reference_state, fast_state);
+  require_same_run(large, 1, 1, reference_state, fast_state);
+}
