@@ -20,6 +20,8 @@ packages=(
   clang libclang-rt-14-dev        # scripts/fuzz.sh: libFuzzer, and sanitizer builds with clang
   python3-pandas python3-tqdm       # the Python package: tables in the notebook, progress bars
   python3-nbclient python3-nbformat python3-ipykernel  # executing examples/quickstart.ipynb in the tests
+  openmpi-bin libopenmpi-dev      # -DCOOPSWEEP_MPI=ON: mpirun and Open MPI (cluster/)
+  slurm-wlm munge                 # cluster/test-slurm.sh: slurmctld, slurmd and sbatch on localhost
   python3-numba                   # benchmarks/peers: the Numba implementation the engine is measured against
 )
 

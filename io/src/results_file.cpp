@@ -287,6 +287,10 @@ void validate_layout(const fs::path& path, const ResultsLayout& layout) {
     throw_invalid_layout(path, "replicates must be at least 1, got " +
                                    std::to_string(layout.replicates));
   }
+  if (!layout.replicate_dimension && layout.replicates != 1) {
+    throw_invalid_layout(path, "a layout without a replicate dimension has one replicate, not " +
+                                   std::to_string(layout.replicates));
+  }
   if (layout.series_length < 0 || (layout.series_length == 0) != layout.series.empty()) {
     throw_invalid_layout(path, "series need a positive series_length, and a series_length needs series");
   }
@@ -310,7 +314,7 @@ void validate_layout(const fs::path& path, const ResultsLayout& layout) {
     }
     runs *= size;
   }
-  add_dataset("replicate", "axis");
+  if (layout.replicate_dimension) add_dataset("replicate", "axis");
   for (const AuxiliaryCoordinate& coordinate : layout.coordinates) {
     add_dataset(coordinate.name, "coordinate");
     const auto axis = std::find_if(layout.axes.begin(), layout.axes.end(),
@@ -335,6 +339,7 @@ void validate_layout(const fs::path& path, const ResultsLayout& layout) {
   }
   for (const Variable& metric : layout.metrics) {
     add_dataset(metric.name, "metric");
+    if (!layout.summaries) continue;
     add_dataset(metric.name + "_mean", "metric summary");
     add_dataset(metric.name + "_std", "metric summary");
   }
@@ -353,8 +358,8 @@ void validate_layout(const fs::path& path, const ResultsLayout& layout) {
 // The shapes of a layout's variables.
 struct Shapes {
   std::vector<std::int64_t> configuration;  // axis sizes...
-  std::vector<std::int64_t> run;            // axis sizes..., replicates
-  std::vector<std::int64_t> series;         // axis sizes..., replicates, series_length
+  std::vector<std::int64_t> run;            // axis sizes..., replicates (if a dimension)
+  std::vector<std::int64_t> series;         // axis sizes..., replicates (same), series_length
   std::int64_t configurations = 1;
   std::int64_t runs = 0;
 
@@ -362,7 +367,7 @@ struct Shapes {
     for (const Axis& axis : layout.axes) configuration.push_back(axis_size(axis));
     for (std::int64_t size : configuration) configurations *= size;
     run = configuration;
-    run.push_back(layout.replicates);
+    if (layout.replicate_dimension) run.push_back(layout.replicates);
     series = run;
     series.push_back(layout.series_length);
     runs = configurations * layout.replicates;
@@ -399,8 +404,10 @@ Variables lay_out(const Checker& check, hid_t file, const ResultsLayout& layout,
 
   std::vector<Handle> scales;
   for (const Axis& axis : layout.axes) scales.push_back(create_axis(check, file, axis));
-  scales.push_back(create_coordinate(check, file, "replicate", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                                     counting_from(0, layout.replicates)));
+  if (layout.replicate_dimension) {
+    scales.push_back(create_coordinate(check, file, "replicate", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                                       counting_from(0, layout.replicates)));
+  }
   if (!layout.series.empty()) {
     scales.push_back(create_coordinate(check, file, layout.series_dimension, H5T_STD_I64LE,
                                        H5T_NATIVE_INT64, counting_from(1, layout.series_length)));
@@ -408,13 +415,14 @@ Variables lay_out(const Checker& check, hid_t file, const ResultsLayout& layout,
   std::vector<hid_t> scale_ids;
   for (const Handle& scale : scales) scale_ids.push_back(scale.get());
   const std::span<const hid_t> series_scales(scale_ids);
-  const std::span<const hid_t> run_scales = series_scales.first(layout.axes.size() + 1);
+  const std::span<const hid_t> run_scales = series_scales.first(shapes.run.size());
   const std::span<const hid_t> configuration_scales = run_scales.first(layout.axes.size());
 
   Variables variables;
   for (const Variable& metric : layout.metrics) {
     variables.values.push_back(create_variable(check, file, metric.name, shapes.run, run_scales,
                                                metric.long_name, metric.units, storage));
+    if (!layout.summaries) continue;
     variables.means.push_back(create_variable(
         check, file, metric.name + "_mean", shapes.configuration, configuration_scales,
         summary_long_name(metric, "(mean over replicates)"), metric.units, storage));
@@ -505,9 +513,14 @@ void check_matches(const Checker& check, hid_t file, const fs::path& shown, cons
       refuse("its variable '" + name + "' has the shape " + shape_text(stored) + ", this run " + shape_text(dims));
     }
   };
-  check_shape("replicate", "coordinate", std::span(shapes.run).last(1));
+  if (layout.replicate_dimension) {
+    check_shape("replicate", "coordinate", std::span(shapes.run).last(1));
+  } else if (H5Lexists(file, "replicate", H5P_DEFAULT) > 0) {
+    refuse("it has a replicate dimension, this run has none");
+  }
   for (const Variable& metric : layout.metrics) {
     check_shape(metric.name, "metric", shapes.run);
+    if (!layout.summaries) continue;
     check_shape(metric.name + "_mean", "metric summary", shapes.configuration);
     check_shape(metric.name + "_std", "metric summary", shapes.configuration);
   }
@@ -859,6 +872,7 @@ void ResultsFile::Impl::open_partial(bool check_layout) {
   };
   for (const Variable& metric : layout.metrics) {
     open_group(variables.values, metric.name);
+    if (!layout.summaries) continue;
     open_group(variables.means, metric.name + "_mean");
     open_group(variables.stds, metric.name + "_std");
   }

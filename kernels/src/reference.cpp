@@ -177,21 +177,12 @@ RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& strea
     }
 
     // Step 6: strategy evolution on the mean payoff of the last u rounds.
-    bool updated = false;
-    if (p.update_rule != UpdateRule::none) {
-      for (FirmIndex i = 0; i < n; ++i) s.update_payoff[i] += s.payoff[i];
-      if (t % p.update_every == 0) {
-        const auto u = static_cast<double>(p.update_every);
-        for (FirmIndex i = 0; i < n; ++i) {
-          s.fitness[i] = s.update_payoff[i] / u;
-          s.update_payoff[i] = 0.0;
-        }
-        if (p.update_rule == UpdateRule::fermi) {
-          detail::fermi_update(p, stream, t, s);
-        } else {
-          detail::death_birth_update(p, stream, t, s);
-        }
-        updated = true;
+    const bool updated = detail::update_fitness(p, t, s);
+    if (updated) {
+      if (p.update_rule == UpdateRule::fermi) {
+        detail::fermi_update(p, stream, t, s);
+      } else {
+        detail::death_birth_update(p, stream, t, s);
       }
     }
 

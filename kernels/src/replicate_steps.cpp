@@ -93,6 +93,19 @@ void death_birth_update(const ModelParams& p, const ReplicateStream& stream, std
   }
 }
 
+bool update_fitness(const ModelParams& p, std::int64_t t, ReplicateState& s) {
+  if (p.update_rule == UpdateRule::none) return false;
+  const std::size_t n = s.payoff.size();
+  for (std::size_t i = 0; i < n; ++i) s.update_payoff[i] += s.payoff[i];
+  if (t % p.update_every != 0) return false;
+  const auto u = static_cast<double>(p.update_every);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.fitness[i] = s.update_payoff[i] / u;
+    s.update_payoff[i] = 0.0;
+  }
+  return true;
+}
+
 bool fixated(const ReplicateState& s) {
   return std::all_of(s.strategy.begin(), s.strategy.end(), [&](Strategy x) { return x == s.strategy.front(); });
 }

@@ -14,6 +14,11 @@
 
 namespace coopsweep::kernels::detail {
 
+// Step 6's fitness basis: adds round t's payoffs s.payoff to the running sums
+// and, when t is a multiple of u, sets s.fitness to their mean over the last u
+// rounds and restarts the sums. Returns whether round t has a strategy update.
+bool update_fitness(const ModelParams& p, std::int64_t t, ReplicateState& s);
+
 // Step 6, `fermi`: every firm with partners in G0 compares itself with one of
 // them at once, then every firm mutates with probability mu.
 void fermi_update(const ModelParams& p, const ReplicateStream& stream, std::int64_t t, ReplicateState& s);

@@ -404,35 +404,26 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
       if (window.needs(t)) window.add(t, cooperation_t, edges > 0 ? active_trust / edges : 0.0, s);
     }
 
-    bool updated = false;
-    if (p.update_rule != UpdateRule::none) {
-      for (FirmIndex i = 0; i < n; ++i) s.update_payoff[i] += s.payoff[i];
-      if (t % p.update_every == 0) {
-        const auto u = static_cast<double>(p.update_every);
-        for (FirmIndex i = 0; i < n; ++i) {
-          s.fitness[i] = s.update_payoff[i] / u;
-          s.update_payoff[i] = 0.0;
-        }
-        if (p.update_rule == UpdateRule::fermi) {
-          detail::fermi_update(p, stream, t, s);
-        } else {
-          // death_birth resets d_i and re-forms alliances in the shared state;
-          // they are carried over to the slots.
-          std::copy_n(v.differentiation.begin(), n, s.differentiation.begin());
-          std::fill(s.active.begin(), s.active.end(), std::uint8_t{0});
-          detail::death_birth_update(p, stream, t, s);
-          std::copy_n(s.differentiation.begin(), n, v.differentiation.begin());
-          for (EdgeIndex e = 0; e < edges; ++e) {
-            if (s.active[e]) {
-              v.live[v.slot_of_edge[e]] = 1.0;
-              v.trust[v.slot_of_edge[e]] = s.trust[e];
-            }
+    const bool updated = detail::update_fitness(p, t, s);
+    if (updated) {
+      if (p.update_rule == UpdateRule::fermi) {
+        detail::fermi_update(p, stream, t, s);
+      } else {
+        // death_birth resets d_i and re-forms alliances in the shared state;
+        // they are carried over to the slots.
+        std::copy_n(v.differentiation.begin(), n, s.differentiation.begin());
+        std::fill(s.active.begin(), s.active.end(), std::uint8_t{0});
+        detail::death_birth_update(p, stream, t, s);
+        std::copy_n(s.differentiation.begin(), n, v.differentiation.begin());
+        for (EdgeIndex e = 0; e < edges; ++e) {
+          if (s.active[e]) {
+            v.live[v.slot_of_edge[e]] = 1.0;
+            v.trust[v.slot_of_edge[e]] = s.trust[e];
           }
-          live_edges = count_live(slots, v.live.data());
         }
-        set_strategy_flags(g, v);
-        updated = true;
+        live_edges = count_live(slots, v.live.data());
       }
+      set_strategy_flags(g, v);
     }
 
     if (p.stop_on_fixation && p.mutation == 0.0 && (t == 1 || updated) && detail::fixated(s)) {

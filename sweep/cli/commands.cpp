@@ -1,9 +1,15 @@
 #include "commands.hpp"
 
+#include <coopsweep/cluster/merge.hpp>
+#include <coopsweep/cluster/shard.hpp>
+#ifdef COOPSWEEP_MPI
+#include <coopsweep/cluster/mpi.hpp>
+#endif
 #include <coopsweep/io/file_info.hpp>
 #include <coopsweep/io/journal.hpp>
 #include <coopsweep/io/results_file.hpp>
 #include <coopsweep/sweep/design.hpp>
+#include <coopsweep/sweep/memory.hpp>
 #include <coopsweep/sweep/parameters.hpp>
 #include <coopsweep/sweep/progress.hpp>
 #include <coopsweep/sweep/runner.hpp>
@@ -22,6 +28,9 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <numeric>
+#include <optional>
+#include <type_traits>
 #include <sstream>
 #include <unistd.h>
 
@@ -54,24 +63,18 @@ std::string shortest(double x) {
   return std::string(text, result.ptr);
 }
 
-// Where the results go, checked before anything runs: an existing file (or a
-// partial one from an interrupted run) is only replaced with --force, or
-// continued with --resume.
-fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec) {
-  if (args.resume && args.force) {
+// An existing file (or a partial one from an interrupted run) is only
+// replaced with --force, or continued with --resume; the directory must take it.
+void check_output(const fs::path& path, bool resume, bool force) {
+  if (resume && force) {
     throw sweep::InputError("--resume and --force exclude each other; allowed: --resume to continue an "
                             "interrupted run, or --force to start over");
   }
-  std::string chosen = args.output.empty() ? spec.output_path : args.output;
-  if (chosen.empty()) {
-    chosen = fs::path(args.spec).stem().string() + ".h5";
-  }
-  const fs::path path(chosen);
   const fs::path partial = io::partial_path_of(path);
-  if (!args.resume && fs::exists(path) && !args.force) {
+  if (!resume && fs::exists(path) && !force) {
     throw sweep::InputError("output file '" + path.string() + "' exists; allowed: a new path, or --force to overwrite it");
   }
-  if (!args.resume && fs::exists(partial) && !args.force) {
+  if (!resume && fs::exists(partial) && !force) {
     throw sweep::InputError("partial file '" + partial.string() +
                             "' from an interrupted run exists; allowed: --resume to continue it, or --force to "
                             "discard it");
@@ -88,6 +91,21 @@ fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec) {
     throw sweep::InputError("output directory '" + directory.string() + "' is not writable (" +
                             std::strerror(errno) + "); allowed: a directory this user can write to");
   }
+}
+
+// Where the results go, checked before anything runs. A shard's default name
+// carries its index, so that the tasks of a job array never share a file.
+fs::path output_path(const RunArgs& args, const sweep::SweepSpec& spec, const std::optional<cluster::Shard>& shard) {
+  std::string chosen = args.output.empty() ? spec.output_path : args.output;
+  if (chosen.empty()) {
+    chosen = fs::path(args.spec).stem().string() + ".h5";
+  }
+  fs::path path(chosen);
+  if (shard && args.output.empty()) {
+    path.replace_filename(path.stem().string() + ".shard-" + std::to_string(shard->index) + "-of-" +
+                          std::to_string(shard->count) + path.extension().string());
+  }
+  check_output(path, args.resume, args.force);
   return path;
 }
 
@@ -145,25 +163,36 @@ int dry_run(const RunArgs& args, const sweep::SweepSpec& spec, const fs::path& p
 }
 
 void print_report(const sweep::SweepReport& report, const sweep::GridDesign& design, const fs::path& path,
-                  int threads) {
-  const double rate = static_cast<double>(report.replicates_run - (report.adaptive ? 0 : report.resumed_runs)) /
-                      std::max(report.seconds, 1e-9);
-  if (report.adaptive) {
+                  int threads, int processes, const std::optional<cluster::Shard>& shard) {
+  const std::string where = processes > 1 ? std::to_string(threads) + " threads on " + std::to_string(processes) +
+                                                " processes"
+                                          : std::to_string(threads) + " threads";
+  // Runs that ran in this call: an adaptive resume restarts at whole
+  // configurations and counts every replicate it ran.
+  const std::string rate = sweep::ProgressLine::format_rate(
+      static_cast<double>(report.replicates_run - (report.adaptive ? 0 : report.resumed_runs)) /
+      std::max(report.seconds, 1e-9));
+  if (shard) {
+    std::printf("coopsweep: shard %lld/%lld: %lld of the sweep's %lld runs in %.2f s (%s runs/s, %s)\n",
+                static_cast<long long>(shard->index), static_cast<long long>(shard->count),
+                static_cast<long long>(report.file_runs), static_cast<long long>(report.runs), report.seconds,
+                rate.c_str(), where.c_str());
+  } else if (report.adaptive) {
     std::printf("coopsweep: %lld configurations x %lld to %lld replicates (adaptive, at most %lld) = %lld runs in "
-                "%.2f s (%s runs/s, %d threads)\n",
+                "%.2f s (%s runs/s, %s)\n",
                 static_cast<long long>(report.configurations), static_cast<long long>(report.fewest_replicates),
                 static_cast<long long>(report.most_replicates), static_cast<long long>(design.replicates()),
-                static_cast<long long>(report.replicates_run), report.seconds,
-                sweep::ProgressLine::format_rate(rate).c_str(), threads);
+                static_cast<long long>(report.replicates_run), report.seconds, rate.c_str(), where.c_str());
   } else {
-    std::printf("coopsweep: %lld configurations x %lld replicates = %lld runs in %.2f s (%s runs/s, %d threads)\n",
+    std::printf("coopsweep: %lld configurations x %lld replicates = %lld runs in %.2f s (%s runs/s, %s)\n",
                 static_cast<long long>(report.configurations), static_cast<long long>(design.replicates()),
-                static_cast<long long>(report.runs), report.seconds,
-                sweep::ProgressLine::format_rate(static_cast<double>(report.runs) / std::max(report.seconds, 1e-9))
-                    .c_str(),
-                threads);
+                static_cast<long long>(report.runs), report.seconds, rate.c_str(), where.c_str());
   }
   std::printf("wrote %s\n", path.string().c_str());
+  if (shard) {
+    std::printf("join the shards with: coopsweep merge SHARDS... -o OUT\n");
+    return;
+  }
   if (design.configuration_count() > 1) {
     std::printf("replicate means across the grid:\n");
     for (const auto metric : {kernels::Metric::cooperation, kernels::Metric::trust, kernels::Metric::alliances,
@@ -178,24 +207,27 @@ void print_report(const sweep::SweepReport& report, const sweep::GridDesign& des
   std::printf("open it with: xarray.open_dataset(\"%s\", engine=\"h5netcdf\")\n", path.string().c_str());
 }
 
-}  // namespace
-
-int run_command(const RunArgs& args) {
+// `coopsweep run` on one process, or on rank 0 of an MPI run (with `pool`).
+// `threads` is resolved; the stop handlers are installed.
+template <typename Pool>
+int run_sweep(const RunArgs& args, int threads, Pool* pool) {
   fs::path path;
   sweep::SweepSpec spec;
+  std::optional<cluster::Shard> shard;
+  sweep::StoreOptions store;
   try {
     spec = sweep::load_spec(args.spec);
     sweep::GridDesign(spec).validate_all();
-    path = output_path(args, spec);
+    if (!args.shard.empty()) {
+      shard = cluster::parse_shard(args.shard);
+      store = cluster::shard_store(spec, *shard, store);
+    }
+    path = output_path(args, spec, shard);
   } catch (const sweep::InputError& error) {
     return bad_input(error.what());
   }
   if (const auto warning = sweep::series_warning(spec)) std::cerr << "coopsweep: warning: " << *warning << "\n";
 
-  const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
-  // The process-wide limit is main's to set (library code only takes a count);
-  // it also lets --threads exceed the core count when asked to.
-  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
   const bool interactive = isatty(STDERR_FILENO) != 0;
   sweep::ProgressLine progress(std::cerr, interactive);
   sweep::ExecutionOptions options;
@@ -204,10 +236,18 @@ int run_command(const RunArgs& args) {
   options.stop = &stop_requested;
   options.memory_limit = args.memory_limit_gb * 1e9;
   if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-  install_stop_handlers();
   if (args.dry_run) {
     try {
-      return dry_run(args, spec, path, options);
+      const int status = dry_run(args, spec, path, options);
+      if (shard) {
+        std::printf("shard %lld/%lld holds %lld of these runs (its share of the time and of the sizes)\n",
+                    static_cast<long long>(shard->index), static_cast<long long>(shard->count),
+                    static_cast<long long>(std::accumulate(store.subset.begin(), store.subset.end(), std::int64_t{0},
+                                                           [](std::int64_t sum, const sweep::RunRange& r) {
+                                                             return sum + r.count;
+                                                           })));
+      }
+      return status;
     } catch (const sweep::InputError& error) {
       return bad_input(error.what());
     } catch (const sweep::Interrupted&) {
@@ -218,7 +258,6 @@ int run_command(const RunArgs& args) {
     }
   }
 
-  sweep::StoreOptions store;
   store.overwrite = args.force;
   store.resume = args.resume;
   store.checkpoint_interval = args.checkpoint_interval;
@@ -229,17 +268,48 @@ int run_command(const RunArgs& args) {
                 << total << " runs\n";
     }
   };
+  int processes = 1;
+  int all_threads = threads;
+  if constexpr (!std::is_same_v<Pool, void>) {
+    processes = pool->processes();
+    all_threads = pool->threads();
+    store.processes = processes;
+    store.threads = all_threads;
+    store.note = pool->note();
+  }
   const auto resume_hint = [&] {
-    return "coopsweep run " + args.spec + " -o " + path.string() + " --resume";
+    return std::string(processes > 1 ? "mpirun -np " + std::to_string(processes) + " " : "") + "coopsweep run " +
+           args.spec + (shard ? " --shard " + args.shard : "") + " -o " + path.string() + " --resume";
   };
   try {
-    const auto report = sweep::write_sweep(spec, path, store, options);
+    sweep::SweepReport report;
+    if constexpr (std::is_same_v<Pool, void>) {
+      report = sweep::write_sweep(spec, path, store, options);
+    } else {
+      // Rank 0 computes too: it refuses a sweep too large for its own node
+      // before the file exists, as one process does; the other ranks check
+      // their nodes in compute_ranges.
+      sweep::check_memory(sweep::memory_need(sweep::GridDesign(spec), spec.timeseries, threads),
+                          options.memory_limit);
+      report = sweep::write_sweep(spec, path, store, options, pool->producer(spec, options));
+    }
     progress.finish();
     if (report.already_complete) {
       if (!args.quiet) std::printf("coopsweep: '%s' is already complete; nothing to resume\n", path.string().c_str());
       return exit_ok;
     }
-    if (!args.quiet) print_report(report, sweep::GridDesign(spec), path, threads);
+    if (!args.quiet) {
+      print_report(report, sweep::GridDesign(spec), path, all_threads, processes, shard);
+      if constexpr (!std::is_same_v<Pool, void>) {
+        std::printf("blocks per rank (dynamic assignment):");
+        for (std::size_t r = 0; r < pool->ranks().size(); ++r) {
+          const auto& rank = pool->ranks()[r];
+          std::printf("%s %zu: %lld (%lld runs, %s)", r ? "," : "", r, static_cast<long long>(rank.blocks),
+                      static_cast<long long>(rank.runs), rank.host.c_str());
+        }
+        std::printf("\n");
+      }
+    }
     return exit_ok;
   } catch (const sweep::Interrupted& error) {
     progress.finish();
@@ -256,6 +326,100 @@ int run_command(const RunArgs& args) {
     if (fs::exists(io::journal_path_of(path)) && fs::exists(io::partial_path_of(path))) {
       std::cerr << "; finished runs are kept in '" << io::partial_path_of(path).string()
                 << "'; continue with: " << resume_hint();
+    }
+    std::cerr << "\n";
+    return exit_failure;
+  }
+}
+
+}  // namespace
+
+int run_command(const RunArgs& args, [[maybe_unused]] const cluster::MpiRuntime* mpi) {
+  const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
+  // The process-wide limit is main's to set (library code only takes a count);
+  // it also lets --threads exceed the core count when asked to.
+  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  install_stop_handlers();
+#ifdef COOPSWEEP_MPI
+  if (mpi != nullptr && mpi->size() > 1) {
+    if (mpi->rank() != 0) {
+      sweep::ExecutionOptions options;
+      options.threads = threads;
+      options.stop = &stop_requested;
+      try {
+        return cluster::serve(*mpi, options);
+      } catch (const std::exception& error) {
+        std::cerr << "coopsweep: error: rank " << mpi->rank() << ": " << error.what() << "\n";
+        return exit_failure;
+      }
+    }
+    try {
+      cluster::RankPool pool(*mpi, threads);
+      const int status = run_sweep(args, threads, &pool);
+      pool.release(status);
+      return status;
+    } catch (const std::exception& error) {
+      std::cerr << "coopsweep: error: " << error.what() << "\n";
+      return exit_failure;
+    }
+  }
+#endif
+  return run_sweep<void>(args, threads, nullptr);
+}
+
+int merge_command(const MergeArgs& args) {
+  const fs::path path(args.output);
+  std::vector<fs::path> shards(args.shards.begin(), args.shards.end());
+  try {
+    check_output(path, args.resume, args.force);
+  } catch (const sweep::InputError& error) {
+    return bad_input(error.what());
+  }
+  install_stop_handlers();
+  sweep::ProgressLine progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  sweep::ExecutionOptions options;
+  options.threads = 1;  // reading and writing: one thread
+  options.stop = &stop_requested;
+  if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
+  sweep::StoreOptions store;
+  store.overwrite = args.force;
+  store.resume = args.resume;
+  store.checkpoint_interval = args.checkpoint_interval;
+  store.on_resume = [&](std::int64_t done, std::int64_t total) {
+    progress.set_baseline(done);
+    if (!args.quiet) {
+      std::cerr << "coopsweep: resuming '" << io::partial_path_of(path).string() << "' after " << done << " of "
+                << total << " runs\n";
+    }
+  };
+  std::string again = "coopsweep merge";
+  for (const auto& shard : args.shards) again += " " + shard;
+  again += " -o " + path.string() + " --resume";
+  try {
+    const sweep::SweepReport report = cluster::merge_shards(shards, path, store, options);
+    progress.finish();
+    if (report.already_complete) {
+      if (!args.quiet) std::printf("coopsweep: '%s' is already complete; nothing to resume\n", path.string().c_str());
+      return exit_ok;
+    }
+    if (!args.quiet) {
+      std::printf("coopsweep: merged %zu shards: %lld configurations, %lld runs in %.2f s\nwrote %s\n",
+                  shards.size(), static_cast<long long>(report.configurations), static_cast<long long>(report.runs),
+                  report.seconds, path.string().c_str());
+    }
+    return exit_ok;
+  } catch (const sweep::Interrupted& error) {
+    progress.finish();
+    std::cerr << "coopsweep: interrupted (" << error.what() << "); continue with: " << again << "\n";
+    return exit_interrupted;
+  } catch (const sweep::InputError& error) {
+    progress.finish();
+    return bad_input(error.what());
+  } catch (const std::exception& error) {
+    progress.finish();
+    std::cerr << "coopsweep: error: " << error.what();
+    if (fs::exists(io::journal_path_of(path)) && fs::exists(io::partial_path_of(path))) {
+      std::cerr << "; continue with: " << again;
     }
     std::cerr << "\n";
     return exit_failure;
@@ -395,7 +559,7 @@ constexpr std::string_view provenance_names[] = {
     "processes", "start_time", "end_time", "wall_time_seconds", "sessions", "seed", "replicates",
     "timeseries", "grid_axes", "sample_design", "sample_parameters", "sample_ranges", "sample_points",
     "saltelli_base_samples", "morris_trajectories", "morris_levels", "replication_target_ci", "replication_metrics",
-    "replication_min", "replication_max", "replication_step", "summary_std_ddof"};
+    "replication_min", "replication_max", "replication_step", "summary_std_ddof", "shard_index", "shard_count"};
 
 }  // namespace
 

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace coopsweep::cluster {
+class MpiRuntime;
+}
+
 namespace coopsweep::cli {
 
 inline constexpr int exit_ok = 0;
@@ -24,6 +28,16 @@ struct RunArgs {
   bool dry_run = false;              // estimate, write nothing
   double checkpoint_interval = 1.0;  // seconds between checkpoints
   double memory_limit_gb = 0.0;      // 0: the memory available
+  std::string shard;                 // "I/N": run and store shard I of N only (empty: the whole sweep)
+};
+
+struct MergeArgs {
+  std::vector<std::string> shards;   // shard files, any order
+  std::string output;
+  bool force = false;
+  bool resume = false;
+  bool quiet = false;
+  double checkpoint_interval = 1.0;
 };
 
 struct SimulateArgs {
@@ -36,7 +50,10 @@ struct SimulateArgs {
   double memory_limit_gb = 0.0;  // 0: the memory available
 };
 
-int run_command(const RunArgs& args);
+// With `mpi` (an MPI build started by an MPI launcher) and more than one
+// rank, every rank calls it: rank 0 runs the sweep with the others' help.
+int run_command(const RunArgs& args, const cluster::MpiRuntime* mpi = nullptr);
+int merge_command(const MergeArgs& args);
 int validate_command(const std::string& spec_path);
 int simulate_command(const SimulateArgs& args);
 int parameters_command();

@@ -4,11 +4,16 @@
 #include "commands.hpp"
 #include "plot.hpp"
 
+#include <coopsweep/cluster/launch.hpp>
 #include <coopsweep/version.hpp>
+#ifdef COOPSWEEP_MPI
+#include <coopsweep/cluster/mpi.hpp>
+#endif
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <optional>
 
 namespace {
 
@@ -47,6 +52,9 @@ constexpr const char* run_footer =
     "completed = 0, readable) and PATH.partial.journal, and `run --resume` continues it.\n"
     "[output] timeseries = true also stores per-round cooperation, trust, payoff and alliances.\n"
     "See `coopsweep parameters` for every parameter and metric.\n"
+    "\nOn a cluster: `--shard I/N` runs shard I of N (a Slurm job array, 0 <= I < N) and\n"
+    "`coopsweep merge` joins the shard files; a build with -DCOOPSWEEP_MPI=ON started by\n"
+    "`mpirun -np R` shares the sweep among R ranks and writes one file. See cluster/README.md.\n"
     "Exit status: 0 done, 1 failure while running, 2 bad input, 130 interrupted.";
 
 }  // namespace
@@ -54,7 +62,11 @@ constexpr const char* run_footer =
 int main(int argc, char** argv) {
   CLI::App app{description, "coopsweep"};
   app.set_version_flag("--version", std::string("coopsweep ") + coopsweep::engine_version + " (model version " +
-                                        std::to_string(coopsweep::model_version) + ")");
+                                        std::to_string(coopsweep::model_version) +
+#ifdef COOPSWEEP_MPI
+                                        ", with MPI"
+#endif
+                                        ")");
   app.require_subcommand(1);
   app.footer("Run `coopsweep COMMAND --help` for the options of a command.");
 
@@ -82,8 +94,27 @@ int main(int argc, char** argv) {
                   "GB the runs may hold at once (default: the memory available); a sweep estimated to need "
                   "more is refused before it starts")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--shard", run_args.shard,
+                  "I/N: run and store only shard I of N (0 <= I < N; default output SPEC_NAME.shard-I-of-N.h5); "
+                  "join the N files with `coopsweep merge`");
   run->add_flag("-q,--quiet", run_args.quiet, "no progress line and no summary");
   run->footer(run_footer);
+
+  coopsweep::cli::MergeArgs merge_args;
+  auto* merge = app.add_subcommand(
+      "merge", "Join the shard files of `run --shard I/N` into the results file of the whole sweep");
+  merge->add_option("shards", merge_args.shards, "the N shard files, in any order")->required();
+  merge->add_option("-o,--output", merge_args.output, "results file to write")->required();
+  merge->add_flag("--force", merge_args.force, "overwrite an existing results file (and discard a partial one)");
+  merge->add_flag("--resume", merge_args.resume, "continue an interrupted merge from OUTPUT.partial");
+  merge->add_option("--checkpoint-interval", merge_args.checkpoint_interval,
+                    "seconds between checkpoints (default 1)")
+      ->check(CLI::NonNegativeNumber);
+  merge->add_flag("-q,--quiet", merge_args.quiet, "no progress line and no summary");
+  merge->footer(
+      "\nThe shards must be all N shards of one sweep (same spec, seed, grid, engine version), each once\n"
+      "and finished; otherwise merge exits with status 2 and names the files and what differs.\n"
+      "The result holds the data of a single run of the sweep bit for bit; only provenance differs.");
 
   std::string validate_spec;
   auto* validate = app.add_subcommand("validate", "Check a sweep spec without running it");
@@ -151,7 +182,30 @@ int main(int argc, char** argv) {
     return coopsweep::cli::exit_bad_input;
   }
 
-  if (*run) return coopsweep::cli::run_command(run_args);
+  if (*run) {
+#ifdef COOPSWEEP_MPI
+    // Started by mpirun or srun: join the other ranks (one rank runs alone).
+    std::optional<coopsweep::cluster::MpiRuntime> mpi;
+    if (coopsweep::cluster::launched_by_mpi()) {
+      try {
+        mpi.emplace(argc, argv);
+      } catch (const std::exception& error) {
+        std::cerr << "coopsweep: error: " << error.what() << "\n";
+        return coopsweep::cli::exit_failure;
+      }
+    }
+    return coopsweep::cli::run_command(run_args, mpi ? &*mpi : nullptr);
+#else
+    if (const int processes = coopsweep::cluster::launched_processes(); processes > 1) {
+      std::cerr << "coopsweep: error: started as one of " << processes
+                << " MPI processes, but this coopsweep was built without MPI: each would run the whole sweep; "
+                   "allowed: a build with -DCOOPSWEEP_MPI=ON, or --shard I/N per process\n";
+      return coopsweep::cli::exit_bad_input;
+    }
+    return coopsweep::cli::run_command(run_args);
+#endif
+  }
+  if (*merge) return coopsweep::cli::merge_command(merge_args);
   if (*validate) return coopsweep::cli::validate_command(validate_spec);
   if (*simulate) return coopsweep::cli::simulate_command(simulate_args);
   if (*parameters) return coopsweep::cli::parameters_command();

@@ -20,6 +20,7 @@
 #include <exception>
 #include <iterator>
 #include <limits>
+#include <stdexcept>
 
 namespace coopsweep::sweep {
 namespace {
@@ -114,6 +115,48 @@ void run_adaptive(Block& block, Worker& worker, std::uint64_t seed, std::int64_t
   }
 }
 
+// Hands out the ranges of runs to compute, in order: the spans of a list,
+// each cut into blocks of `block` runs. more() is false once all are out.
+class SpanSource {
+ public:
+  SpanSource(std::span<const RunRange> spans, std::int64_t block) : spans_(spans), block_(std::max<std::int64_t>(block, 1)) {
+    skip_empty();
+  }
+  bool more() const noexcept { return index_ < spans_.size(); }
+  RunRange next() {
+    if (!more()) return {};
+    const RunRange& span = spans_[index_];
+    const RunRange range{span.first + offset_, std::min(block_, span.count - offset_)};
+    offset_ += range.count;
+    if (offset_ == span.count) {
+      ++index_;
+      offset_ = 0;
+      skip_empty();
+    }
+    return range;
+  }
+
+ private:
+  void skip_empty() noexcept {
+    while (index_ < spans_.size() && spans_[index_].count <= 0) ++index_;
+  }
+  std::span<const RunRange> spans_;
+  std::int64_t block_;
+  std::size_t index_ = 0;
+  std::int64_t offset_ = 0;
+};
+
+// Ranges from a caller's function; whether more will come is only known by asking.
+class FunctionSource {
+ public:
+  explicit FunctionSource(const std::function<RunRange()>& next) : next_(next) {}
+  bool more() const noexcept { return true; }
+  RunRange next() { return next_(); }
+
+ private:
+  const std::function<RunRange()>& next_;
+};
+
 // Runs per block with adaptive replication: whole configurations, as many as
 // make the target work if each ran its minimum of replicates (a block that
 // runs more takes longer; blocks stay many per thread), with at most 65536
@@ -133,36 +176,34 @@ std::int64_t choose_adaptive_block_size(std::int64_t requested, std::int64_t con
   return std::max<std::int64_t>(block, 1) * slots;
 }
 
-// The shared engine of run_design, simulate, write_sweep and estimate_sweep:
-// runs [first_run, configurations * replicates) of configurations
-// first_configuration..., `params_of(configuration)` giving a configuration's
-// resolved parameters, and hands each block to `consume` in run order. With
-// a replication rule, `replicates` is its max, blocks hold whole
-// configurations (first_run must be a multiple of replicates), and each
-// configuration runs the replicates the rule asks for, in rounds, leaving the
-// other slots NaN.
-template <typename ParamsOf, typename Consume>
-void run_blocks(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
-                std::int64_t first_run, std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of,
-                double mean_run_work, const ExecutionOptions& options, const Consume& consume,
+// The shared engine of run_design, simulate, compute_spans, compute_ranges and
+// estimate_sweep: runs the ranges `source` hands out (as blocks) of
+// configurations first_configuration..., `params_of(configuration)` giving a
+// configuration's resolved parameters, and hands each block to `consume` in
+// the order they were handed out. options.on_progress gets the runs delivered
+// and `progress_total`. Returns false if options.stop ended it early (after
+// the blocks in flight were delivered), true once `source` ran dry. With a
+// replication rule, `replicates` is its max, the ranges must hold whole
+// configurations, and each configuration runs the replicates the rule asks
+// for, in rounds, leaving the other slots NaN.
+template <typename ParamsOf, typename Source, typename Consume>
+bool run_blocks(std::int64_t first_configuration, std::int64_t replicates, std::int64_t series_length,
+                std::uint64_t seed, const ParamsOf& params_of, const ExecutionOptions& options, Source& source,
+                const Consume& consume, std::int64_t progress_total,
                 const ReplicationRule* rule = nullptr) {
   const int threads = resolve_threads(options.threads);
-  const std::int64_t total = configurations * replicates;
-  const std::int64_t block_size =
-      rule != nullptr ? choose_adaptive_block_size(options.block_size, configurations - first_run / replicates,
-                                                   replicates, mean_run_work, *rule, threads)
-                      : choose_block_size(options.block_size, total - first_run, mean_run_work, threads);
   tbb::enumerable_thread_specific<Worker> workers;
-  std::int64_t next = first_run;
-  std::int64_t done = first_run;
+  std::int64_t done = 0;
   bool stopped = false;
   const auto length = static_cast<std::size_t>(series_length);
   // No exception leaves a stage: oneTBB, cancelling the pipeline, drops the
   // blocks waiting for the serial output stage without destroying them (found by
   // LeakSanitizer when a write fails mid-run). The first error is kept instead,
-  // no block starts after it, those in flight drain, and it is rethrown after.
-  std::exception_ptr failure;       // set by the serial output stage only
-  std::atomic<bool> failed{false};  // read by the input and parallel stages
+  // no block starts after it, those in flight drain, and it is rethrown after:
+  // the output stage's (an earlier block's) before the source's.
+  std::exception_ptr failure;         // set by the serial output stage only
+  std::exception_ptr source_failure;  // set by the serial input stage only (a bad range), which then stops
+  std::atomic<bool> failed{false};    // set with `failure`, read by the input and parallel stages
 
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -170,17 +211,29 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
         static_cast<std::size_t>(2 * threads + 2),
         tbb::make_filter<void, Block>(tbb::filter_mode::serial_in_order,
                                       [&](tbb::flow_control& control) {
-                                        if (failed.load(std::memory_order_relaxed) || next >= total ||
-                                            (options.stop && options.stop->load(std::memory_order_relaxed))) {
-                                          stopped = next < total;
+                                        if (failed.load(std::memory_order_relaxed)) {
+                                          control.stop();
+                                          return Block{};
+                                        }
+                                        if (options.stop && options.stop->load(std::memory_order_relaxed)) {
+                                          stopped = source.more();
+                                          control.stop();
+                                          return Block{};
+                                        }
+                                        RunRange range;
+                                        try {
+                                          range = source.more() ? source.next() : RunRange{};
+                                        } catch (...) {
+                                          // Blocks already out are whole: they finish and are delivered.
+                                          source_failure = std::current_exception();
+                                        }
+                                        if (range.count <= 0) {
                                           control.stop();
                                           return Block{};
                                         }
                                         Block block;
-                                        block.first = next;
-                                        block.runs.resize(static_cast<std::size_t>(
-                                            std::min(block_size, total - next)));
-                                        next += static_cast<std::int64_t>(block.runs.size());
+                                        block.first = range.first;
+                                        block.runs.resize(static_cast<std::size_t>(range.count));
                                         return block;
                                       }) &
             tbb::make_filter<Block, Block>(
@@ -224,7 +277,7 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
                 if (block.error) std::rethrow_exception(block.error);
                 consume(static_cast<const Block&>(block));
                 done += static_cast<std::int64_t>(block.runs.size());
-                if (options.on_progress) options.on_progress(done, total);
+                if (options.on_progress) options.on_progress(done, progress_total);
               } catch (...) {
                 failure = std::current_exception();
                 failed.store(true, std::memory_order_relaxed);
@@ -232,8 +285,33 @@ void run_blocks(std::int64_t first_configuration, std::int64_t configurations, s
             }));
   });
   if (failure) std::rethrow_exception(failure);
-  if (stopped) {
-    throw Interrupted("stopped after " + std::to_string(done) + " of " + std::to_string(total) + " runs");
+  if (source_failure) std::rethrow_exception(source_failure);
+  return !stopped;
+}
+
+// run_blocks over runs [0, total) in blocks from the cost of a run, for
+// run_design, simulate and estimate_sweep; throws Interrupted when stopped.
+template <typename ParamsOf, typename Consume>
+void run_all(std::int64_t first_configuration, std::int64_t configurations, std::int64_t replicates,
+             std::int64_t series_length, std::uint64_t seed, const ParamsOf& params_of, double mean_run_work,
+             const ExecutionOptions& options, const Consume& consume, const ReplicationRule* rule = nullptr) {
+  const std::int64_t total = configurations * replicates;
+  const RunRange all{0, total};
+  const int threads = resolve_threads(options.threads);
+  SpanSource source(std::span(&all, 1),
+                    rule != nullptr
+                        ? choose_adaptive_block_size(options.block_size, configurations, replicates, mean_run_work,
+                                                     *rule, threads)
+                        : choose_block_size(options.block_size, total, mean_run_work, threads));
+  std::int64_t delivered = 0;
+  const bool finished = run_blocks(first_configuration, replicates, series_length, seed, params_of, options, source,
+                                   [&](const Block& block) {
+                                     consume(block);
+                                     delivered += static_cast<std::int64_t>(block.runs.size());
+                                   },
+                                   total, rule);
+  if (!finished) {
+    throw Interrupted("stopped after " + std::to_string(delivered) + " of " + std::to_string(total) + " runs");
   }
 }
 
@@ -282,6 +360,7 @@ struct Session {
   int threads = 1;
   int processes = 1;
   std::string started;  // UTC
+  std::string note;     // StoreOptions::note
 };
 
 // The one line that describes a session in the journal and the `history` attribute.
@@ -290,7 +369,8 @@ std::string session_note(const Session& session) {
   return "coopsweep " + std::string(engine_version) + " (commit " + std::string(build.git_commit) + ", " +
          std::string(build.build_type) + ", " + std::string(build.compiler) + ") on " + host_name() + ", " +
          std::to_string(session.threads) + (session.threads == 1 ? " thread, " : " threads, ") +
-         std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes");
+         std::to_string(session.processes) + (session.processes == 1 ? " process" : " processes") +
+         (session.note.empty() ? "" : "; " + session.note);
 }
 
 // The values of sampled parameter j at every sample point: int64 for integer
@@ -446,6 +526,65 @@ io::ResultsLayout results_layout(const SweepSpec& spec, const GridDesign& design
   return layout;
 }
 
+// The subset of runs a file stores, checked and with adjacent ranges joined.
+// Throws InputError for ranges that are empty, overlap, go backwards or leave
+// the sweep.
+std::vector<RunRange> normalized_subset(std::span<const RunRange> subset, std::int64_t runs) {
+  std::vector<RunRange> out;
+  std::int64_t end = 0;
+  for (const RunRange& range : subset) {
+    if (range.count <= 0 || range.first < end || range.first > runs || range.count > runs - range.first) {
+      throw InputError("the runs to store must be ascending, disjoint, non-empty ranges within the sweep's " +
+                       std::to_string(runs) + " runs; got [" + std::to_string(range.first) + ", " +
+                       std::to_string(range.first + range.count) + ") after run " + std::to_string(end));
+    }
+    if (!out.empty() && out.back().first + out.back().count == range.first) {
+      out.back().count += range.count;
+    } else {
+      out.push_back(range);
+    }
+    end = range.first + range.count;
+  }
+  return out;
+}
+
+// The layout of a file that stores `subset` (normalized) of a sweep's runs:
+// one dimension, `run`, whose coordinate holds the runs' indices in the sweep;
+// no replicate dimension and no summaries, which only the whole sweep has.
+io::ResultsLayout subset_layout(io::ResultsLayout layout, std::span<const RunRange> subset) {
+  std::vector<std::int64_t> runs;
+  for (const RunRange& range : subset) {
+    for (std::int64_t r = range.first; r < range.first + range.count; ++r) runs.push_back(r);
+  }
+  layout.axes = {{"run", std::move(runs),
+                  "index of the run in the sweep: configuration * replicates + replicate, configurations "
+                  "row-major over the grid axes (grid_axes)",
+                  ""}};
+  layout.replicates = 1;
+  layout.replicate_dimension = false;
+  layout.summaries = false;
+  // The sampled points' coordinates lie along `sample`, which a subset does
+  // not have; its `run` indices and the spec's sample attributes name them.
+  layout.coordinates.clear();
+  return layout;
+}
+
+io::ResultsLayout store_layout(const SweepSpec& spec, const GridDesign& design, const Session& session,
+                               const StoreOptions& store, std::span<const RunRange> subset) {
+  if (!subset.empty() && spec.replication.adaptive()) {
+    // The replicates an adaptive configuration runs are decided on all of
+    // them together, and a subset file has no per-configuration dimension
+    // for the count: such a sweep runs whole, in one process or under MPI.
+    throw InputError("adaptive replication ([replication]) cannot be stored as a subset of runs (a shard): "
+                     "each configuration's replicates are decided together and counted per configuration; "
+                     "run it whole, in one process or with mpirun");
+  }
+  io::ResultsLayout layout = results_layout(spec, design, session);
+  if (!subset.empty()) layout = subset_layout(std::move(layout), subset);
+  layout.attributes.insert(layout.attributes.end(), store.attributes.begin(), store.attributes.end());
+  return layout;
+}
+
 // Item i of `count` from metric-major values (as the results file reads them).
 RunMetrics row_of(const std::vector<double>& metric_major, std::int64_t count, std::int64_t i) {
   RunMetrics row{};
@@ -457,9 +596,10 @@ RunMetrics row_of(const std::vector<double>& metric_major, std::int64_t count, s
 
 // The attributes only a finished file has, from the journal's sessions.
 std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> sessions, double this_session_seconds,
-                                            std::int64_t runs) {
-  double seconds = 0.0;
+                                            std::int64_t runs, const StoreOptions& store) {
+  double seconds = store.prior_seconds;
   std::string history;
+  for (const std::string& line : store.prior_history) history += (history.empty() ? "" : "\n") + line;
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     const io::JournalSession& session = sessions[i];
     const bool last = i + 1 == sessions.size();
@@ -482,6 +622,60 @@ std::vector<io::Attribute> final_attributes(std::span<const io::JournalSession> 
   };
 }
 
+// A source whose ranges must lie within the sweep: the design would wrap
+// indices beyond it around to other configurations silently. With adaptive
+// replication (`whole` = the replicates of a configuration, else 1) they must
+// also hold whole configurations, which the replication rule decides on.
+template <typename Source>
+class CheckedSource {
+ public:
+  CheckedSource(Source& source, std::int64_t runs, std::int64_t whole = 1)
+      : source_(source), runs_(runs), whole_(whole) {}
+  bool more() const { return source_.more(); }
+  RunRange next() {
+    const RunRange range = source_.next();
+    if (range.count > 0 && (range.first < 0 || range.first > runs_ - range.count)) {
+      throw std::out_of_range("runs [" + std::to_string(range.first) + ", " +
+                              std::to_string(range.first + range.count) + ") lie outside the sweep's " +
+                              std::to_string(runs_) + " runs");
+    }
+    if (range.count > 0 && (range.first % whole_ != 0 || range.count % whole_ != 0)) {
+      throw std::invalid_argument("runs [" + std::to_string(range.first) + ", " +
+                                  std::to_string(range.first + range.count) +
+                                  ") are not whole configurations of " + std::to_string(whole_) +
+                                  " replicates, which adaptive replication needs");
+    }
+    return range;
+  }
+
+ private:
+  Source& source_;
+  std::int64_t runs_;
+  std::int64_t whole_;
+};
+
+// compute_spans and compute_ranges: the blocks of `source`, with series when
+// the spec stores them, to `sink`; Interrupted when stopped.
+template <typename Source>
+void compute(const SweepSpec& spec, const GridDesign& design, const ExecutionOptions& options, Source& unchecked,
+             const BlockSink& sink) {
+  const std::optional<ReplicationRule> rule =
+      spec.replication.adaptive() ? std::optional(replication_rule(spec.replication)) : std::nullopt;
+  CheckedSource<Source> source(unchecked, design.run_count(), rule ? design.replicates() : 1);
+  std::int64_t delivered = 0;
+  ExecutionOptions quiet = options;
+  quiet.on_progress = nullptr;
+  const bool finished = run_blocks(
+      0, design.replicates(), series_length(spec), spec.seed,
+      [&](std::int64_t configuration) { return design.configuration(configuration); }, quiet, source,
+      [&](const Block& block) {
+        sink(BlockResults{block.first, block.runs, block.series, block.counts});
+        delivered += static_cast<std::int64_t>(block.runs.size());
+      },
+      -1, rule ? &*rule : nullptr);
+  if (!finished) throw Interrupted("stopped after " + std::to_string(delivered) + " runs");
+}
+
 }  // namespace
 
 void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOptions& options,
@@ -491,8 +685,8 @@ void run_design(const GridDesign& design, std::uint64_t seed, const ExecutionOpt
     throw std::invalid_argument("run_design: the replication rule's max differs from the design's replicates");
   }
   check_memory(memory_need(design, false, resolve_threads(options.threads)), options.memory_limit);
-  run_blocks(
-      0, design.configuration_count(), design.replicates(), 0, 0, seed,
+  run_all(
+      0, design.configuration_count(), design.replicates(), 0, seed,
       [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
       options, [&](const Block& block) { consume(block.first, block.runs); }, replication);
 }
@@ -501,7 +695,7 @@ std::vector<RunMetrics> simulate(const kernels::ModelParams& params, std::uint64
                                  std::int64_t configuration, const ExecutionOptions& options) {
   check_memory(memory_need(params, replicates, false, resolve_threads(options.threads)), options.memory_limit);
   std::vector<RunMetrics> out(static_cast<std::size_t>(replicates));
-  run_blocks(configuration, 1, replicates, 0, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
+  run_all(configuration, 1, replicates, 0, seed, [&](std::int64_t) { return params; }, run_work(params),
              options, [&](const Block& block) {
                std::copy(block.runs.begin(), block.runs.end(), out.begin() + block.first);
              });
@@ -572,15 +766,33 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
 
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
                         const ExecutionOptions& options) {
+  // Refused before anything is created, as for a bad spec. The general form
+  // below checks nothing: its producer may run nothing here (a merge of shards)
+  // or run elsewhere (MPI ranks, which check in compute_ranges).
+  {
+    const GridDesign design(spec);
+    design.validate_all();
+    check_memory(memory_need(design, spec.timeseries, resolve_threads(options.threads)), options.memory_limit);
+  }
+  return write_sweep(spec, path, store, options, [&](std::span<const RunRange> spans, const BlockSink& sink) {
+    ExecutionOptions compute = options;
+    compute.on_progress = nullptr;  // the store reports progress as it writes
+    compute_spans(spec, compute, spans, sink);
+  });
+}
+
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
+                        const ExecutionOptions& options, const BlockProducer& produce) {
   const GridDesign design(spec);
   design.validate_all();
-  check_memory(memory_need(design, spec.timeseries, resolve_threads(options.threads)), options.memory_limit);
+  const std::vector<RunRange> subset = normalized_subset(store.subset, design.run_count());
   const auto started = std::chrono::steady_clock::now();
   Session session;
-  session.threads = resolve_threads(options.threads);
+  session.threads = store.threads > 0 ? store.threads : resolve_threads(options.threads);
   session.processes = store.processes;
   session.started = io::utc_now();
-  const io::ResultsLayout layout = results_layout(spec, design, session);
+  session.note = store.note;
+  const io::ResultsLayout layout = store_layout(spec, design, session, store, subset);
   io::OpenOptions open;
   open.overwrite = store.overwrite;
   open.resume = store.resume;
@@ -599,6 +811,7 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   SweepReport report;
   report.configurations = design.configuration_count();
   report.runs = design.run_count();
+  report.file_runs = file.run_count();
   report.min_mean.fill(std::numeric_limits<double>::infinity());
   report.max_mean.fill(-std::numeric_limits<double>::infinity());
   report.argmin.fill(-1);
@@ -611,13 +824,15 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   };
   if (file.complete()) {
     report.already_complete = true;
-    report.resumed_runs = report.runs;
+    report.resumed_runs = report.file_runs;
     return report;
   }
 
   const std::int64_t replicates = design.replicates();
   const std::optional<ReplicationRule> rule =
       spec.replication.adaptive() ? std::optional(replication_rule(spec.replication)) : std::nullopt;
+  // The runs still to do, in the sweep's run index space: after those a
+  // resume found stored (the file's first runs), to the end of the file.
   // Adaptive blocks hold whole configurations, so checkpoints fall between
   // them; a resume restarts at the configuration in progress regardless.
   const std::int64_t resumed = rule ? file.committed_runs() - file.committed_runs() % replicates : file.committed_runs();
@@ -630,11 +845,26 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
       report.most_replicates = std::max(report.most_replicates, n);
     }
   };
+  std::vector<RunRange> todo;
+  if (subset.empty()) {
+    if (resumed < report.runs) todo.push_back({resumed, report.runs - resumed});
+  } else {
+    std::int64_t skip = resumed;
+    for (const RunRange& range : subset) {
+      const std::int64_t skipped = std::min(skip, range.count);
+      skip -= skipped;
+      if (skipped < range.count) todo.push_back({range.first + skipped, range.count - skipped});
+    }
+  }
+
+  // Replicate summaries need whole configurations, which only a file of the
+  // whole sweep is sure to hold.
+  const bool summaries = subset.empty();
   std::vector<RunMetrics> current;  // replicates of the configuration in progress
   current.reserve(static_cast<std::size_t>(std::min<std::int64_t>(replicates, 1 << 16)));
   std::int64_t next_configuration = resumed / replicates;
-  if (resumed > 0) {
-    if (store.on_resume) store.on_resume(resumed, report.runs);
+  if (resumed > 0 && store.on_resume) store.on_resume(resumed, report.file_runs);
+  if (resumed > 0 && summaries) {
     // The summary report covers the configurations finished before, read back in slabs.
     constexpr std::int64_t slab = 1 << 16;
     for (std::int64_t first = 0; first < next_configuration; first += slab) {
@@ -653,76 +883,163 @@ SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path
   std::vector<double> columns;                    // a block's runs, metric-major
   std::vector<double> means, stds;                // finished configurations, metric-major
   std::vector<std::array<double, metric_count>> pending_mean, pending_std;
-  std::int64_t written = resumed;                 // runs (and their summaries) written so far
+  std::int64_t written = resumed;                 // runs of the file (and their summaries) written so far
+  std::size_t span = 0;                           // where the next block must start: todo[span], `offset` in
+  std::int64_t offset = 0;
   auto last_checkpoint = std::chrono::steady_clock::now();
 
-  try {
-    run_blocks(
-        0, design.configuration_count(), replicates, resumed, layout.series_length, spec.seed,
-        [&](std::int64_t configuration) { return design.configuration(configuration); }, mean_design_work(design),
-        options, [&](const Block& block) {
-          const std::int64_t first_run = block.first;
-          const std::span<const RunMetrics> runs = block.runs;
-          const auto count = runs.size();
-          columns.resize(count * metric_count);
-          for (std::size_t i = 0; i < count; ++i) {
-            for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
-          }
-          file.write_runs(first_run, static_cast<std::int64_t>(count), columns);
-          if (!block.series.empty()) file.write_series(first_run, static_cast<std::int64_t>(count), block.series);
-          if (!block.counts.empty()) {
-            file.write_counts(first_run / replicates, static_cast<std::int64_t>(block.counts.size()), block.counts);
-            note_counts(block.counts);
-          }
+  const auto store_block = [&](const BlockResults& block) {
+    const std::span<const RunMetrics> runs = block.runs;
+    const auto count = runs.size();
+    const auto n = static_cast<std::int64_t>(count);
+    // A producer that delivers out of order or beyond the runs asked for
+    // would store wrong data silently: refuse it.
+    if (span >= todo.size() || block.first_run != todo[span].first + offset || n <= 0 ||
+        n > todo[span].count - offset) {
+      throw std::logic_error("write_sweep: a block of runs [" + std::to_string(block.first_run) + ", " +
+                             std::to_string(block.first_run + n) + ") arrived out of order");
+    }
+    const std::size_t length = static_cast<std::size_t>(layout.series_length);
+    if (!block.series.empty() && block.series.size() != series_names.size() * count * length) {
+      throw std::logic_error("write_sweep: a block's series have the wrong size");
+    }
+    // With adaptive replication every block is whole configurations with the
+    // replicates each ran; without it, no counts.
+    if (rule ? (block.first_run % replicates != 0 || n % replicates != 0 ||
+                static_cast<std::int64_t>(block.counts.size()) != n / replicates)
+             : !block.counts.empty()) {
+      throw std::logic_error("write_sweep: a block of runs [" + std::to_string(block.first_run) + ", " +
+                             std::to_string(block.first_run + n) +
+                             ") does not match the replication rule (whole configurations with their counts)");
+    }
+    offset += n;
+    if (offset == todo[span].count) ++span, offset = 0;
 
-          pending_mean.clear();
-          pending_std.clear();
-          const std::int64_t first_finished = next_configuration;
-          for (const auto& run : runs) {
-            current.push_back(run);
-            if (static_cast<std::int64_t>(current.size()) == replicates) {
-              std::array<double, metric_count> mu{}, sd{};
-              summarize_replicates(current, mu, sd);
-              note_means(next_configuration, mu);
-              pending_mean.push_back(mu);
-              pending_std.push_back(sd);
-              current.clear();
-              ++next_configuration;
-            }
+    if (!block.counts.empty()) {
+      file.write_counts(block.first_run / replicates, static_cast<std::int64_t>(block.counts.size()), block.counts);
+      note_counts(block.counts);
+    }
+
+    columns.resize(count * metric_count);
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t m = 0; m < metric_count; ++m) columns[m * count + i] = runs[i][m];
+    }
+    file.write_runs(written, n, columns);
+    if (!block.series.empty()) file.write_series(written, n, block.series);
+
+    if (summaries) {
+      pending_mean.clear();
+      pending_std.clear();
+      const std::int64_t first_finished = next_configuration;
+      for (const auto& run : runs) {
+        current.push_back(run);
+        if (static_cast<std::int64_t>(current.size()) == replicates) {
+          std::array<double, metric_count> mu{}, sd{};
+          summarize_replicates(current, mu, sd);
+          note_means(next_configuration, mu);
+          pending_mean.push_back(mu);
+          pending_std.push_back(sd);
+          current.clear();
+          ++next_configuration;
+        }
+      }
+      const auto finished = pending_mean.size();
+      if (finished > 0) {
+        means.resize(finished * metric_count);
+        stds.resize(finished * metric_count);
+        for (std::size_t c = 0; c < finished; ++c) {
+          for (std::size_t m = 0; m < metric_count; ++m) {
+            means[m * finished + c] = pending_mean[c][m];
+            stds[m * finished + c] = pending_std[c][m];
           }
-          const auto finished = pending_mean.size();
-          if (finished > 0) {
-            means.resize(finished * metric_count);
-            stds.resize(finished * metric_count);
-            for (std::size_t c = 0; c < finished; ++c) {
-              for (std::size_t m = 0; m < metric_count; ++m) {
-                means[m * finished + c] = pending_mean[c][m];
-                stds[m * finished + c] = pending_std[c][m];
-              }
-            }
-            file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
-          }
-          written = first_run + static_cast<std::int64_t>(count);
-          // The summaries of every configuration finished so far are written
-          // too, so a checkpoint here promises exactly what it says.
-          const auto now = std::chrono::steady_clock::now();
-          if (written < report.runs &&
-              std::chrono::duration<double>(now - last_checkpoint).count() >= store.checkpoint_interval) {
-            file.checkpoint(written);
-            last_checkpoint = now;
-          }
-        },
-        rule ? &*rule : nullptr);
+        }
+        file.write_summaries(first_finished, static_cast<std::int64_t>(finished), means, stds);
+      }
+    }
+    written += n;
+    if (options.on_progress) options.on_progress(written, report.file_runs);
+    // The summaries of every configuration finished so far are written
+    // too, so a checkpoint here promises exactly what it says.
+    const auto now = std::chrono::steady_clock::now();
+    if (written < report.file_runs &&
+        std::chrono::duration<double>(now - last_checkpoint).count() >= store.checkpoint_interval) {
+      file.checkpoint(written);
+      last_checkpoint = now;
+    }
+  };
+
+  // An adaptive resume restarts below the runs committed; a checkpoint never
+  // promises fewer than those.
+  const auto keep = [&] { file.checkpoint(std::max(written, file.committed_runs())); };
+  try {
+    if (!todo.empty()) produce(todo, store_block);
   } catch (const Interrupted&) {
     // What was delivered before the stop is written: keep it for a resume.
-    file.checkpoint(std::max(written, file.committed_runs()));
+    keep();
+    throw Interrupted("stopped after " + std::to_string(written) + " of " + std::to_string(report.file_runs) +
+                      " runs");
+  } catch (const io::ResultsFileError&) {
+    throw;  // the file itself failed; its last checkpoint stands
+  } catch (...) {
+    // The producer failed (a rank, a shard): keep what it delivered.
+    try {
+      keep();
+    } catch (...) {
+    }
     throw;
   }
-  if (!rule) report.replicates_run = report.runs;
+  if (written != report.file_runs) {
+    throw std::logic_error("write_sweep: the producer delivered " + std::to_string(written - resumed) + " of the " +
+                           std::to_string(report.file_runs - resumed) + " runs asked for");
+  }
+  if (!rule) report.replicates_run = report.file_runs;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  file.finish(final_attributes(file.sessions(), seconds, report.runs));
+  file.finish(final_attributes(file.sessions(), seconds, report.file_runs, store));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
+}
+
+io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& store, int threads) {
+  const GridDesign design(spec);
+  design.validate_all();
+  Session session;
+  session.threads = threads;
+  session.processes = store.processes;
+  session.started = io::utc_now();
+  session.note = store.note;
+  return store_layout(spec, design, session, store, normalized_subset(store.subset, design.run_count()));
+}
+
+std::int64_t run_count(const SweepSpec& spec) { return GridDesign(spec).run_count(); }
+
+std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads) {
+  const GridDesign design(spec);
+  if (spec.replication.adaptive()) {
+    const std::int64_t slots = design.replicates();
+    return choose_adaptive_block_size(requested, (runs + slots - 1) / slots, slots,
+                                      requested > 0 ? 1.0 : mean_design_work(design),
+                                      replication_rule(spec.replication), resolve_threads(threads));
+  }
+  if (requested > 0) return requested;
+  return choose_block_size(0, runs, mean_design_work(design), resolve_threads(threads));
+}
+
+void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
+                   const BlockSink& sink) {
+  const GridDesign design(spec);
+  std::int64_t runs = 0;
+  for (const RunRange& range : spans) runs += std::max<std::int64_t>(range.count, 0);
+  SpanSource source(spans, block_size(spec, options.block_size, runs, options.threads));
+  compute(spec, design, options, source, sink);
+}
+
+void compute_ranges(const SweepSpec& spec, const ExecutionOptions& options,
+                    const std::function<RunRange()>& next_range, const BlockSink& sink) {
+  const GridDesign design(spec);
+  // Each process that computes (an MPI rank, on its own node) checks its own memory.
+  check_memory(memory_need(design, spec.timeseries, resolve_threads(options.threads)), options.memory_limit);
+  FunctionSource source(next_range);
+  compute(spec, design, options, source, sink);
 }
 
 SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& options, std::int64_t runs_done,
@@ -754,8 +1071,8 @@ SweepEstimate estimate_sweep(const SweepSpec& spec, const ExecutionOptions& opti
     series.assign(series_names.size() * static_cast<std::size_t>(sample * length), 0.0);
     const auto n = static_cast<std::size_t>(sample);
     const auto start = std::chrono::steady_clock::now();
-    run_blocks(
-        0, sample, 1, 0, length, spec.seed,
+    run_all(
+        0, sample, 1, length, spec.seed,
         [&](std::int64_t k) { return design.configuration(run_of(k) / design.replicates()); }, 1.0, calibration,
         [&](const Block& block) {
           const auto count = block.runs.size();

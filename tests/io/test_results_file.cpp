@@ -1129,6 +1129,64 @@ TEST_CASE("size estimates bound the partial file and the compressed one", "[io][
   CHECK_THROWS_AS(estimate_file_size(layout, 72, run_values(2, 0, 71), {}), ResultsFileError);
 }
 
+TEST_CASE("a layout without summaries or replicate dimension indexes runs by its axes alone",
+          "[io][results_file]") {
+  const TempDir dir("coopsweep-test-io");
+  const fs::path path = dir / "subset.h5";
+  ResultsLayout layout;
+  layout.axes = {Axis{"run", std::vector<std::int64_t>{3, 4, 9, 10}, "index of the run", ""}};
+  layout.replicate_dimension = false;
+  layout.summaries = false;
+  layout.metrics = {Variable{"coop", "", ""}, Variable{"rounds", "", ""}};
+  layout.series = {Variable{"coop_by_round", "", ""}};
+  layout.series_length = 2;
+  layout.attributes = {Attribute{"shard_index", std::int64_t{1}}};
+  {
+    ResultsFile file = ResultsFile::create(path, layout, false);
+    REQUIRE(file.run_count() == 4);
+    file.write_runs(0, 4, run_values(2, 0, 4));
+    file.write_series(0, 4, std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
+    // Nothing to summarize: empty summaries are accepted, values are refused.
+    CHECK_NOTHROW(file.write_summaries(0, 4, std::vector<double>{}, std::vector<double>{}));
+    CHECK_THROWS_AS(file.write_summaries(0, 1, std::vector<double>{1.0, 2.0}, std::vector<double>{1.0, 2.0}),
+                    ResultsFileError);
+    file.finish();
+  }
+  const Reader reader(path);
+  CHECK(reader.completed());
+  CHECK(reader.dims("coop") == std::vector<hsize_t>{4});
+  CHECK(reader.dims("coop_by_round") == std::vector<hsize_t>{4, 2});
+  CHECK(reader.is_attached("coop", "run", 0));
+  CHECK(reader.int64s("run") == std::vector<std::int64_t>{3, 4, 9, 10});
+  const std::vector<double> written = run_values(2, 0, 4);
+  CHECK(reader.doubles("rounds") == std::vector<double>(written.begin() + 4, written.end()));
+  CHECK(H5Lexists(reader.file, "replicate", H5P_DEFAULT) == 0);
+  CHECK(H5Lexists(reader.file, "coop_mean", H5P_DEFAULT) == 0);
+  CHECK(H5Lexists(reader.file, "coop_std", H5P_DEFAULT) == 0);
+}
+
+TEST_CASE("a layout without a replicate dimension has one replicate, and resumes only such files",
+          "[io][results_file]") {
+  const TempDir dir("coopsweep-test-io");
+  ResultsLayout layout;
+  layout.axes = {Axis{"run", std::vector<std::int64_t>{0, 1}, "", ""}};
+  layout.replicate_dimension = false;
+  layout.replicates = 2;
+  layout.metrics = {Variable{"x", "", ""}};
+  CHECK_THROWS_WITH(ResultsFile::create(dir / "bad.h5", layout, false),
+                    Catch::Contains("without a replicate dimension has one replicate"));
+  CHECK_FALSE(fs::exists(dir / "bad.h5.partial"));
+
+  // A partial file with a replicate dimension is not continued as one without.
+  layout.replicates = 1;
+  layout.replicate_dimension = true;
+  { ResultsFile file = ResultsFile::create(dir / "r.h5", layout, false); }
+  layout.replicate_dimension = false;
+  OpenOptions resume;
+  resume.resume = true;
+  CHECK_THROWS_AS(ResultsFile::open(dir / "r.h5", layout, resume), ResumeMismatch);
+}
+
 TEST_CASE("counts are checked like summaries, and a resume compares the coordinates", "[io][results_file][crash]") {
   const TempDir dir("coopsweep-test-io");
   const fs::path path = dir / "results.h5";

@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 using namespace coopsweep;
 using kernels::RunMetrics;
@@ -495,6 +496,329 @@ TEST_CASE("estimate_sweep times a sample and writes nothing", "[runner][estimate
 }
 
 // ---------------------------------------------------------------------------
+// Producers, subsets and the pieces MPI runs and shards use
+
+namespace {
+
+// Collects what a sink gets: the runs by index, and the order of the blocks.
+struct Collected {
+  std::vector<RunMetrics> runs;
+  std::vector<std::int64_t> firsts;
+  std::vector<double> series;  // per run: series-major blocks appended as they came
+  sweep::BlockSink sink() {
+    return [this](const sweep::BlockResults& block) {
+      firsts.push_back(block.first_run);
+      for (std::size_t i = 0; i < block.runs.size(); ++i) {
+        const auto run = static_cast<std::size_t>(block.first_run) + i;
+        if (runs.size() <= run) runs.resize(run + 1);
+        runs[run] = block.runs[i];
+      }
+      series.insert(series.end(), block.series.begin(), block.series.end());
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("compute_spans delivers the runs of its spans in order, as the sweep computes them", "[runner][spans]") {
+  const auto spec = sweep::parse_spec(small_grid);
+  const sweep::GridDesign design(spec);
+  const auto reference = collect(design, spec.seed, 1, 0);
+  const std::vector<sweep::RunRange> spans{{3, 9}, {20, 1}, {40, 0}, {41, 30}};
+  for (const std::int64_t block : {0, 1, 4}) {
+    INFO("block size " << block);
+    sweep::ExecutionOptions options;
+    options.threads = 2;
+    options.block_size = block;
+    Collected got;
+    sweep::compute_spans(spec, options, spans, got.sink());
+    std::int64_t expected_next = 3;
+    std::int64_t delivered = 0;
+    for (std::size_t b = 0; b < got.firsts.size(); ++b) {
+      if (expected_next == 12) expected_next = 20;
+      if (expected_next == 21) expected_next = 41;
+      CHECK(got.firsts[b] == expected_next);
+      const std::int64_t end = b + 1 < got.firsts.size() ? got.firsts[b + 1] : 71;
+      const std::int64_t span_end = got.firsts[b] < 12 ? 12 : got.firsts[b] < 21 ? 21 : 71;
+      const std::int64_t size = std::min(end, span_end) - got.firsts[b];
+      if (block > 0) CHECK(size <= block);
+      expected_next = got.firsts[b] + size;
+      delivered += size;
+    }
+    CHECK(delivered == 40);
+    for (const sweep::RunRange& span : spans) {
+      for (std::int64_t r = span.first; r < span.first + span.count; ++r) {
+        CHECK(std::memcmp(&got.runs[static_cast<std::size_t>(r)], &reference[static_cast<std::size_t>(r)],
+                          sizeof(RunMetrics)) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("compute_ranges computes each range handed out as one block, in that order", "[runner][spans]") {
+  const auto spec = sweep::parse_spec(series_grid);
+  const std::vector<sweep::RunRange> ranges{{10, 2}, {0, 3}, {5, 1}};
+  std::size_t next = 0;
+  Collected got;
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  sweep::compute_ranges(spec, options, [&] { return next < ranges.size() ? ranges[next++] : sweep::RunRange{}; },
+                        got.sink());
+  CHECK(got.firsts == std::vector<std::int64_t>{10, 0, 5});
+  // With series: 4 series x 10 rounds per run, as write_series takes them.
+  CHECK(got.series.size() == 4 * 10 * 6);
+  Collected all;
+  const sweep::RunRange everything{0, 12};
+  sweep::compute_spans(spec, {}, std::span(&everything, 1), all.sink());
+  for (const std::int64_t r : {10, 11, 0, 1, 2, 5}) {
+    CHECK(std::memcmp(&got.runs[static_cast<std::size_t>(r)], &all.runs[static_cast<std::size_t>(r)],
+                      sizeof(RunMetrics)) == 0);
+  }
+  SECTION("a stop before the source runs dry is Interrupted") {
+    std::atomic<bool> stop{true};
+    options.stop = &stop;
+    next = 0;
+    CHECK_THROWS_AS(sweep::compute_ranges(spec, options, [&] { return ranges[next++ % 3]; }, got.sink()),
+                    sweep::Interrupted);
+    CHECK_THROWS_AS(sweep::compute_spans(spec, options, ranges, got.sink()), sweep::Interrupted);
+  }
+}
+
+TEST_CASE("block_size takes a requested size, else gives every thread several blocks", "[runner][spans]") {
+  const auto spec = sweep::parse_spec(small_grid);
+  CHECK(sweep::block_size(spec, 7, 80, 2) == 7);
+  CHECK(sweep::block_size(spec, 0, 80, 2) == 10);    // 80 runs / (4 blocks x 2 threads)
+  CHECK(sweep::block_size(spec, 0, 80, 40) == 1);
+  CHECK(sweep::block_size(spec, 0, 1 << 30, 1) <= 65536);
+}
+
+TEST_CASE("write_sweep stores what a producer delivers and refuses blocks out of order", "[runner][producer]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(small_grid);
+  const fs::path reference = dir / "reference.h5";
+  sweep::write_sweep(spec, reference, false, {});
+
+  SECTION("a producer of the same runs gives the same file") {
+    const fs::path path = dir / "produced.h5";
+    std::vector<sweep::RunRange> asked;
+    sweep::StoreOptions store;
+    store.processes = 3;
+    store.threads = 12;
+    store.note = "made by a test";
+    store.prior_history = {"earlier line one", "earlier line two"};
+    store.prior_seconds = 100.0;
+    const auto report = sweep::write_sweep(spec, path, store, {},
+                                           [&](std::span<const sweep::RunRange> spans, const sweep::BlockSink& sink) {
+                                             asked.assign(spans.begin(), spans.end());
+                                             sweep::ExecutionOptions options;
+                                             options.block_size = 9;
+                                             sweep::compute_spans(spec, options, spans, sink);
+                                           });
+    CHECK(asked == std::vector<sweep::RunRange>{{0, 80}});
+    CHECK(report.file_runs == 80);
+    check_same_data(reference, path);
+    const H5Reader file(path);
+    CHECK(file.number("processes") == 3.0);
+    CHECK(file.number("threads") == 12.0);
+    CHECK(file.number("wall_time_seconds") > 100.0);
+    const std::string history = file.text("history");
+    CHECK(history.rfind("earlier line one\nearlier line two\n", 0) == 0);
+    CHECK(history.find("12 threads, 3 processes; made by a test: runs 0 to 80 of 80") != std::string::npos);
+  }
+  SECTION("blocks out of order, beyond the runs asked for or too few are refused") {
+    const auto bad = [&](std::function<void(const sweep::BlockSink&)> deliver) {
+      return [deliver](std::span<const sweep::RunRange>, const sweep::BlockSink& sink) { deliver(sink); };
+    };
+    std::vector<RunMetrics> runs(5);
+    const fs::path path = dir / "bad.h5";
+    sweep::StoreOptions store;
+    store.overwrite = true;
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {},
+                                       bad([&](const sweep::BlockSink& sink) { sink({5, runs, {}, {}}); })),
+                    std::logic_error);
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {}, bad([&](const sweep::BlockSink& sink) {
+                                         sink({0, runs, {}, {}});
+                                         sink({0, runs, {}, {}});
+                                       })),
+                    std::logic_error);
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, {},
+                                       bad([&](const sweep::BlockSink& sink) { sink({0, runs, {}, {}}); })),
+                    std::logic_error);
+    CHECK_FALSE(fs::exists(path));
+  }
+}
+
+TEST_CASE("a subset of runs is stored along `run`, without summaries, and resumes", "[runner][subset]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(series_grid);
+  const fs::path whole = dir / "whole.h5";
+  sweep::write_sweep(spec, whole, false, {});
+  sweep::StoreOptions store;
+  store.subset = {{1, 2}, {3, 1}, {7, 4}};  // adjacent ranges join: runs 1, 2, 3, 7, 8, 9, 10
+  store.attributes = {{"part", std::int64_t{5}}};
+  const fs::path reference = dir / "subset.h5";
+  const auto report = sweep::write_sweep(spec, reference, store, {});
+  CHECK(report.runs == 12);
+  CHECK(report.file_runs == 7);
+  {
+    const H5Reader file(reference);
+    const auto names = file.datasets();
+    CHECK(std::find(names.begin(), names.end(), "replicate") == names.end());
+    CHECK(std::find(names.begin(), names.end(), "cooperation_mean") == names.end());
+    CHECK(std::find(names.begin(), names.end(), "scope") == names.end());
+    CHECK(file.doubles("run") == std::vector<double>{1, 2, 3, 7, 8, 9, 10});
+    CHECK(file.dims("cooperation") == std::vector<hsize_t>{7});
+    CHECK(file.dims("trust_by_round") == std::vector<hsize_t>{7, 10});
+    CHECK(file.number("part") == 5.0);
+    CHECK(file.text("grid_axes") == "rounds scope");
+    const H5Reader all(whole);
+    for (const char* name : {"payoff", "rounds_run"}) {
+      const std::vector<double> values = all.doubles(name);
+      const std::vector<double> expected{values[1], values[2], values[3], values[7], values[8], values[9], values[10]};
+      CHECK(same_values(file.doubles(name), expected));
+    }
+    const std::vector<double> series = all.doubles("payoff_by_round");
+    std::vector<double> expected;
+    for (const std::size_t r : {1, 2, 3, 7, 8, 9, 10}) expected.insert(expected.end(), series.begin() + r * 10, series.begin() + r * 10 + 10);
+    CHECK(same_values(file.doubles("payoff_by_round"), expected));
+  }
+  SECTION("stopped inside and after a gap, it resumes to the same file") {
+    for (const std::int64_t stop_after : {2, 4}) {
+      INFO("stopped after " << stop_after);
+      const fs::path path = dir / ("stopped-" + std::to_string(stop_after) + ".h5");
+      std::atomic<bool> stop{false};
+      sweep::StoreOptions first = store;
+      first.checkpoint_interval = 60.0;
+      CHECK_THROWS_AS(sweep::write_sweep(spec, path, first, stopping_after(stop_after, stop)), sweep::Interrupted);
+      sweep::StoreOptions again = store;
+      again.resume = true;
+      std::int64_t resumed_at = -1;
+      again.on_resume = [&](std::int64_t done, std::int64_t total) {
+        resumed_at = done;
+        CHECK(total == 7);
+      };
+      sweep::ExecutionOptions options;
+      options.threads = 2;
+      options.block_size = 2;
+      sweep::write_sweep(spec, path, again, options);
+      CHECK(resumed_at == stop_after);
+      check_same_data(reference, path);
+    }
+  }
+  SECTION("another subset or attribute is refused on resume") {
+    const fs::path path = dir / "other.h5";
+    std::atomic<bool> stop{false};
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, store, stopping_after(1, stop)), sweep::Interrupted);
+    sweep::StoreOptions other = store;
+    other.resume = true;
+    other.subset = {{1, 3}, {8, 4}};
+    CHECK_THROWS_AS(sweep::write_sweep(spec, path, other, {}), sweep::InputError);
+    other.subset = store.subset;
+    other.attributes = {{"part", std::int64_t{6}}};
+    CHECK_THROWS_WITH(sweep::write_sweep(spec, path, other, {}), Catch::Contains("part = 5"));
+  }
+  SECTION("ranges that overlap, go backwards, are empty or leave the sweep are bad input") {
+    for (const auto& subset : std::vector<std::vector<sweep::RunRange>>{
+             {{2, 3}, {4, 1}}, {{5, 1}, {2, 1}}, {{0, 0}}, {{10, 3}}, {{-1, 2}}}) {
+      sweep::StoreOptions bad;
+      bad.subset = subset;
+      CHECK_THROWS_AS(sweep::write_sweep(spec, dir / "bad.h5", bad, {}), sweep::InputError);
+      CHECK_THROWS_AS(sweep::results_layout(spec, bad, 1), sweep::InputError);
+    }
+    CHECK_FALSE(fs::exists(dir / "bad.h5.partial"));
+  }
+}
+
+TEST_CASE("results_layout gives the file's layout without writing it", "[runner][producer]") {
+  const auto spec = sweep::parse_spec(series_grid);
+  sweep::StoreOptions store;
+  store.processes = 4;
+  const io::ResultsLayout layout = sweep::results_layout(spec, store, 8);
+  REQUIRE(layout.axes.size() == 2);
+  CHECK(layout.axes[0].name == "rounds");
+  CHECK(layout.replicates == 3);
+  CHECK(layout.series_length == 10);
+  CHECK(layout.summaries);
+  const auto attribute = [&](const std::string& name) {
+    return std::find_if(layout.attributes.begin(), layout.attributes.end(),
+                        [&](const io::Attribute& a) { return a.name == name; });
+  };
+  REQUIRE(attribute("threads") != layout.attributes.end());
+  CHECK(attribute("threads")->value == io::AttributeValue{std::int64_t{8}});
+  CHECK(attribute("threads")->provenance);
+  CHECK(attribute("processes")->value == io::AttributeValue{std::int64_t{4}});
+  CHECK_FALSE(attribute("seed")->provenance);
+  store.subset = {{0, 2}};
+  const io::ResultsLayout part = sweep::results_layout(spec, store, 1);
+  CHECK_FALSE(part.summaries);
+  CHECK_FALSE(part.replicate_dimension);
+  REQUIRE(part.axes.size() == 1);
+  CHECK(part.axes[0].values == io::AxisValues{std::vector<std::int64_t>{0, 1}});
+}
+
+TEST_CASE("compute_spans and compute_ranges refuse runs outside the sweep", "[runner][spans]") {
+  const auto spec = sweep::parse_spec(small_grid);  // 80 runs
+  const auto ignore = [](const sweep::BlockResults&) {};
+  const sweep::RunRange beyond{78, 3};
+  CHECK_THROWS_AS(sweep::compute_spans(spec, {}, std::span(&beyond, 1), ignore), std::out_of_range);
+  bool given = false;
+  CHECK_THROWS_AS(sweep::compute_ranges(spec, {},
+                                        [&] {
+                                          if (given) return sweep::RunRange{};
+                                          given = true;
+                                          return sweep::RunRange{-1, 2};
+                                        },
+                                        ignore),
+                  std::out_of_range);
+}
+
+TEST_CASE("a bad range from the source ends the run once the blocks in flight drain and leaks none",
+          "[runner][spans]") {
+  const auto spec = sweep::parse_spec(small_grid);  // 80 runs
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  // Six good blocks of one run, then one beyond the sweep, given while the
+  // sink still holds the first block: the blocks computed meanwhile wait in
+  // the output stage's buffer when the input stage throws.
+  const auto failing_run = [&](std::vector<std::int64_t>& delivered, std::string& what) {
+    std::int64_t given = 0;
+    try {
+      sweep::compute_ranges(
+          spec, options,
+          [&] {
+            if (++given <= 6) return sweep::RunRange{given - 1, 1};
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            return sweep::RunRange{200, 1};
+          },
+          [&](const sweep::BlockResults& block) {
+            if (delivered.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            delivered.push_back(block.first_run);
+          });
+    } catch (const std::out_of_range& error) {
+      what = error.what();
+    }
+  };
+  std::vector<std::int64_t> delivered;
+  delivered.reserve(16);
+  std::string what;
+  failing_run(delivered, what);  // once first, for what TBB and the runtime allocate once and keep
+  CHECK_THAT(what, Catch::Matchers::Contains("lie outside the sweep's 80 runs"));
+  // The blocks handed out before the bad range are delivered, in order.
+  CHECK(delivered == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  delivered.clear();
+  // Measured outside Catch's macros, which allocate for their own records.
+  const std::size_t before = coopsweep::testing::heap_live_bytes();
+  failing_run(delivered, what);
+  const std::size_t after = coopsweep::testing::heap_live_bytes();
+  CHECK(after == before);
+}
+
+TEST_CASE("run_count is configurations times replicates", "[runner][spans]") {
+  CHECK(sweep::run_count(sweep::parse_spec(small_grid)) == 4 * 2 * 2 * 5);
+  CHECK(sweep::run_count(sweep::parse_spec("replicates = 3\n")) == 3);
+}
+
+// ---------------------------------------------------------------------------
 // Sampled designs and adaptive replication
 
 namespace {
@@ -709,4 +1033,112 @@ TEST_CASE("series of sampled rounds are as long as the longest sampled run", "[r
       "[output]\ntimeseries = true");
   CHECK(sweep::series_length(spec) == 30);
   CHECK(sweep::series_bytes(spec) == 4 * 30 * 4 * 8);
+}
+
+TEST_CASE("compute_spans of an adaptive sweep delivers whole configurations with their counts",
+          "[runner][replication][spans]") {
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const sweep::Design design(spec);
+  const sweep::ReplicationRule rule = sweep::replication_rule(spec.replication);
+  std::vector<RunMetrics> reference(static_cast<std::size_t>(design.run_count()));
+  sweep::run_design(
+      design, spec.seed, {},
+      [&](std::int64_t first, std::span<const RunMetrics> runs) { std::copy(runs.begin(), runs.end(), reference.begin() + first); },
+      &rule);
+
+  // Configurations 1 and 3..4, in blocks of one configuration (a requested
+  // size of 5 runs rounds up to whole configurations of 64 slots).
+  CHECK(sweep::block_size(spec, 5, 6 * 64, 2) == 64);
+  CHECK(sweep::block_size(spec, 0, 6 * 64, 2) % 64 == 0);
+  const std::vector<sweep::RunRange> spans{{64, 64}, {3 * 64, 2 * 64}};
+  sweep::ExecutionOptions options;
+  options.threads = 2;
+  options.block_size = 5;
+  std::vector<std::int64_t> firsts, counts;
+  std::vector<RunMetrics> got(reference.size());
+  sweep::compute_spans(spec, options, spans, [&](const sweep::BlockResults& block) {
+    firsts.push_back(block.first_run);
+    REQUIRE(block.runs.size() == 64);
+    REQUIRE(block.counts.size() == 1);
+    counts.push_back(block.counts[0]);
+    std::copy(block.runs.begin(), block.runs.end(), got.begin() + block.first_run);
+  });
+  CHECK(firsts == std::vector<std::int64_t>{64, 3 * 64, 4 * 64});
+  for (std::size_t k = 0; k < firsts.size(); ++k) {
+    const auto first = static_cast<std::size_t>(firsts[k]);
+    const auto ran = static_cast<std::size_t>(counts[k]);
+    CHECK(ran >= 4);
+    CHECK(ran <= 64);
+    CHECK(std::memcmp(&got[first], &reference[first], 64 * sizeof(RunMetrics)) == 0);
+    CHECK(std::isnan(ran < 64 ? got[first + ran][0] : std::nan("")));
+  }
+
+  SECTION("ranges that cut through configurations are refused") {
+    const std::vector<sweep::RunRange> cut{{10, 64}};
+    CHECK_THROWS_AS(sweep::compute_spans(spec, {}, cut, [](const sweep::BlockResults&) {}), std::invalid_argument);
+    const sweep::RunRange part{0, 32};
+    bool given = false;
+    CHECK_THROWS_WITH(sweep::compute_ranges(
+                          spec, {}, [&] { return std::exchange(given, true) ? sweep::RunRange{} : part; },
+                          [](const sweep::BlockResults&) {}),
+                      Catch::Contains("not whole configurations of 64 replicates"));
+  }
+}
+
+TEST_CASE("an adaptive sweep through a producer gives the single run's file, and a subset of one is refused",
+          "[runner][replication][producer]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(adaptive_grid);
+  const fs::path reference = dir / "reference.h5";
+  sweep::write_sweep(spec, reference, false, {});
+
+  const fs::path path = dir / "produced.h5";
+  const auto report = sweep::write_sweep(spec, path, sweep::StoreOptions{}, {},
+                                         [&](std::span<const sweep::RunRange> spans, const sweep::BlockSink& sink) {
+                                           sweep::ExecutionOptions options;
+                                           options.threads = 2;
+                                           options.block_size = 2 * 64;
+                                           sweep::compute_spans(spec, options, spans, sink);
+                                         });
+  check_same_data(reference, path);
+  CHECK(report.adaptive);
+  CHECK(report.replicates_run >= 6 * 4);
+
+  SECTION("a producer that leaves out the counts is refused") {
+    std::vector<RunMetrics> runs(64);
+    sweep::StoreOptions store;
+    store.overwrite = true;
+    CHECK_THROWS_WITH(sweep::write_sweep(spec, dir / "bad.h5", store, {},
+                                         [&](std::span<const sweep::RunRange>, const sweep::BlockSink& sink) {
+                                           sink({0, runs, {}, {}});
+                                         }),
+                      Catch::Contains("does not match the replication rule"));
+  }
+  SECTION("a subset (a shard) is refused before a file is made") {
+    sweep::StoreOptions store;
+    store.subset = {{0, 64}};
+    CHECK_THROWS_WITH(sweep::write_sweep(spec, dir / "subset.h5", store, {}),
+                      Catch::Contains("adaptive replication ([replication]) cannot be stored as a subset"));
+    CHECK_FALSE(fs::exists(dir / "subset.h5"));
+    CHECK_FALSE(fs::exists(dir / "subset.h5.partial"));
+    CHECK_THROWS_AS(sweep::results_layout(spec, store, 1), sweep::InputError);
+  }
+}
+
+TEST_CASE("a subset of a sampled sweep keeps its runs along `run`, without the sample's coordinates",
+          "[runner][sample][subset]") {
+  const coopsweep::testing::TempDir dir("coopsweep-runner");
+  const auto spec = sweep::parse_spec(sampled_grid);
+  sweep::StoreOptions store;
+  store.subset = {{3, 5}, {20, 4}};
+  const io::ResultsLayout layout = sweep::results_layout(spec, store, 1);
+  REQUIRE(layout.axes.size() == 1);
+  CHECK(layout.axes[0].name == "run");
+  CHECK(layout.coordinates.empty());
+  const auto report = sweep::write_sweep(spec, dir / "subset.h5", store, {});
+  CHECK(report.file_runs == 9);
+  CHECK(report.replicates_run == 9);
+  const auto full = sweep::results_layout(spec, {}, 1);
+  CHECK(full.axes.size() == 2);
+  CHECK(full.coordinates.size() == 2);
 }

@@ -9,8 +9,8 @@
 //                       sampled parameters along `sample`), named in the
 //                       `coordinates` attribute of every variable that has that axis
 //   /<metric>           float64, dims (A1, ..., An, replicate)
-//   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates
-//   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates
+//   /<metric>_mean      float64, dims (A1, ..., An): mean over replicates (unless summaries = false)
+//   /<metric>_std       float64, dims (A1, ..., An): standard deviation over replicates (same)
 //   /<count>            int64, dims (A1, ..., An): a count per configuration (e.g.
 //                       the replicates it ran), 0 until written
 //   /round              with series only: coordinate 1..L (the layout's series_dimension)
@@ -88,7 +88,14 @@ struct Attribute {
 struct ResultsLayout {
   std::vector<Axis> axes;            // grid dimensions, slowest-varying first
   std::int64_t replicates = 1;
+  // False: no `replicate` dimension, runs are indexed by the axes alone
+  // (replicates must be 1), as in a shard, whose one axis names the runs.
+  bool replicate_dimension = true;
   std::vector<Variable> metrics;     // one float64 variable (+ _mean, _std) each
+  // False: no _mean and _std variables (write_summaries and read_means then
+  // take and give nothing), for files that hold runs picked out of a sweep,
+  // such as the shards of a job array, whose summaries only the whole can give.
+  bool summaries = true;
   std::vector<AuxiliaryCoordinate> coordinates;  // along the axes, after them
   std::vector<Variable> counts;      // one int64 variable each, dims (A1, ..., An)
   std::vector<Attribute> attributes; // root attributes

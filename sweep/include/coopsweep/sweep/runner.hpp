@@ -2,6 +2,7 @@
 // Runs the (configuration, replicate) index space of a design on oneTBB and
 // streams the results, in run order, to the results store.
 
+#include <coopsweep/io/results_file.hpp>
 #include <coopsweep/kernels/metrics.hpp>
 #include <coopsweep/kernels/model_params.hpp>
 #include <coopsweep/sweep/design.hpp>
@@ -46,6 +47,29 @@ class Interrupted : public std::runtime_error {
 // serially, in run order, never concurrently.
 using BlockConsumer = std::function<void(std::int64_t first_run, std::span<const kernels::RunMetrics> runs)>;
 
+// Runs [first, first + count) of a sweep's run index space (run =
+// configuration * replicates + replicate).
+struct RunRange {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  friend bool operator==(const RunRange&, const RunRange&) = default;
+};
+
+// The results of a block of runs [first_run, first_run + runs.size()); with
+// time series ([output] timeseries = true) also their series, as
+// io::ResultsFile::write_series takes them (series-major, NaN after the rounds
+// a run ran), else `series` is empty. With adaptive replication ([replication])
+// a block holds whole configurations and `counts` the replicates each ran (its
+// other run slots hold NaN), else `counts` is empty. Valid only during the call
+// it is passed to.
+struct BlockResults {
+  std::int64_t first_run = 0;
+  std::span<const kernels::RunMetrics> runs;
+  std::span<const double> series;
+  std::span<const std::int64_t> counts;
+};
+using BlockSink = std::function<void(const BlockResults&)>;
+
 // Runs every run of `design` with the random streams keyed by (seed,
 // configuration, replicate). Results do not depend on threads or block size.
 // With a `replication` rule (whose max must equal design.replicates()), each
@@ -64,6 +88,42 @@ std::vector<kernels::RunMetrics> simulate(const kernels::ModelParams& params, st
                                           std::int64_t replicates, std::int64_t configuration,
                                           const ExecutionOptions& options);
 
+// The runs of the sweep of `spec`: configurations x replicates, numbered
+// run = configuration * replicates + replicate, the index space that blocks,
+// subsets and shards address. Thread-safe.
+std::int64_t run_count(const SweepSpec& spec);
+
+// Runs per block for `runs` runs of `spec` on `threads` threads in all (over
+// every process): `requested` when positive, else from the mean cost of a run
+// (about 10 ms of the kernel), capped so that every thread gets several blocks.
+// With adaptive replication ([replication]) a multiple of the replicates
+// (whole configurations), `requested` rounded up. Results never depend on it.
+// Throws InputError for a bad spec.
+std::int64_t block_size(const SweepSpec& spec, std::int64_t requested, std::int64_t runs, int threads);
+
+// Computes the runs that `spans` lists (disjoint ranges of the sweep's run
+// index space) on oneTBB, in blocks of options.block_size runs (0: chosen by
+// block_size), and hands them to `sink` serially, in the order of `spans` and
+// ascending within each. options.on_progress is not called. The caller
+// validates the spec (GridDesign::validate_all). Throws InputError for a bad
+// configuration, std::out_of_range for runs outside the sweep, Interrupted
+// when options.stop ends it early (after the blocks in flight are delivered),
+// std::invalid_argument for ranges that are not whole configurations under
+// adaptive replication, and whatever `sink` throws.
+void compute_spans(const SweepSpec& spec, const ExecutionOptions& options, std::span<const RunRange> spans,
+                   const BlockSink& sink);
+
+// Computes the ranges `next_range` hands out, each as one block, and hands
+// them to `sink` in the order they were handed out; `next_range` is called
+// serially (from any thread) while earlier blocks run, and a range of count 0
+// ends the work. For the ranks of an MPI run, whose work comes from rank 0.
+// Throws like compute_spans; Interrupted when options.stop was seen before
+// `next_range` gave an empty range; InputError, before computing anything,
+// when this process's threads need more memory than options.memory_limit (or
+// the machine offers, see memory.hpp).
+void compute_ranges(const SweepSpec& spec, const ExecutionOptions& options,
+                    const std::function<RunRange()>& next_range, const BlockSink& sink);
+
 // Mean and sample standard deviation (ddof = 1) of each metric over replicates,
 // skipping NaN replicates; NaN when no value (or, for the deviation, fewer than
 // two) remains. Writes metric_count values to each of mean and std.
@@ -73,8 +133,9 @@ void summarize_replicates(std::span<const kernels::RunMetrics> replicates, std::
 // What a finished sweep found, for the command line's closing summary.
 struct SweepReport {
   std::int64_t configurations = 0;
-  std::int64_t runs = 0;              // run slots: configurations x replicates (the most, when adaptive)
-  std::int64_t replicates_run = 0;    // runs that ran (all slots, without adaptive replication)
+  std::int64_t runs = 0;              // run slots of the sweep: configurations x replicates (the most, when adaptive)
+  std::int64_t file_runs = 0;         // run slots stored in the file: `runs`, or those of StoreOptions::subset
+  std::int64_t replicates_run = 0;    // runs that ran (file_runs, without adaptive replication)
   bool adaptive = false;              // [replication]: the fewest and most replicates a configuration ran
   std::int64_t fewest_replicates = 0;
   std::int64_t most_replicates = 0;
@@ -107,7 +168,25 @@ struct StoreOptions {
   // Seconds between checkpoints (flush, fsync, journal record): the work a
   // kill can lose. 0 checkpoints after every block.
   double checkpoint_interval = 1.0;
-  int processes = 1;  // processes writing the sweep, for provenance
+  int processes = 1;  // processes computing the sweep, for provenance
+  int threads = 0;    // worker threads over all of them, for provenance; 0: options.threads
+  // Added to this session's line in the journal and the `history` attribute
+  // (e.g. "merging 4 shards").
+  std::string note;
+  // Lines of work done elsewhere, put first in `history` (when merging: the
+  // shards' histories), and its seconds, added to `wall_time_seconds`.
+  std::vector<std::string> prior_history;
+  double prior_seconds = 0.0;
+  // Store only these runs (ascending, disjoint ranges of the run index space)
+  // instead of the whole grid: a file whose one dimension `run` holds their
+  // indices in the sweep, without replicate summaries (only the whole sweep
+  // has them); the shards of a job array (cluster/shard.hpp). Empty: all runs.
+  // Refused (InputError) with adaptive replication, whose counts are per
+  // configuration.
+  std::vector<RunRange> subset;
+  // Further attributes that identify the results (compared on resume), such
+  // as a shard's index and count.
+  std::vector<io::Attribute> attributes;
   // Called once, before running, when a resumed sweep continues from runs_done > 0.
   std::function<void(std::int64_t runs_done, std::int64_t runs_total)> on_resume;
 };
@@ -123,6 +202,27 @@ struct StoreOptions {
 // Thread-safe for distinct paths.
 SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
                         const ExecutionOptions& options);
+
+// Makes the results that write_sweep stores: called once, with the runs still
+// to do (after a resume's, within store.subset), it delivers them to `sink`
+// as compute_spans does. Computing them here is compute_spans; an MPI run
+// computes them on every rank, a merge reads them from shards.
+using BlockProducer = std::function<void(std::span<const RunRange> spans, const BlockSink& sink)>;
+
+// write_sweep with the results made by `produce`; not called when the file is
+// already complete. What `produce` throws propagates, after a checkpoint of
+// what it delivered; Interrupted is rethrown with the runs stored so far.
+// options.threads is only provenance here, options.on_progress is called after
+// each block stored. No memory check here: `produce` may compute nothing in
+// this process (a merge) or check where it computes (compute_ranges).
+SweepReport write_sweep(const SweepSpec& spec, const std::filesystem::path& path, const StoreOptions& store,
+                        const ExecutionOptions& options, const BlockProducer& produce);
+
+// The layout of the results file of `spec` (or, with `store.subset`, of those
+// runs), with the provenance of a session of `threads` threads in all and
+// store.processes processes starting now. For tools that compare files
+// without writing one (coopsweep merge). Throws InputError for a bad spec.
+io::ResultsLayout results_layout(const SweepSpec& spec, const StoreOptions& store, int threads);
 
 // The per-round series stored with `[output] timeseries = true`, in order:
 // cooperation, trust, payoff and alliances of each round (kernels::RoundSeries).
