@@ -4,6 +4,7 @@
 #include "replicate_steps.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -130,9 +131,13 @@ using Mask = std::int64_t __attribute__((vector_size(lanes * sizeof(double))));
 // values, partners' qualities, acts and active alliances over the chunk's
 // slots (G0 order; an inactive edge adds +0 to a sum that is never -0, which
 // changes nothing), then computes the payoff and the new differentiation.
-// Returns sum_i n_i.
+struct PlayedRound {
+  std::int64_t acts_total = 0;        // sum_i n_i
+  bool differentiation_moved = false;  // some d_i changed, bit for bit
+};
+
 COOPSWEEP_SIMD_CLONES
-std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std::int32_t* __restrict chunk_start,
+PlayedRound play_firms(const RoundConstants& k, std::int32_t chunks, const std::int32_t* __restrict chunk_start,
                         const std::int32_t* __restrict chunk_width, const std::int32_t* __restrict reverse,
                         const std::int32_t* __restrict target, const double* __restrict live,
                         const double* __restrict act, const double* __restrict synergy,
@@ -143,6 +148,7 @@ std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std:
                         double* __restrict payoff, std::int32_t* __restrict acts) {
   const Doubles zero = {};
   std::int64_t acts_total = 0;
+  Mask moved = {};
   for (std::int32_t c = 0; c < chunks; ++c) {
     Doubles value = zero;
     Doubles neighbour_quality = zero;
@@ -185,32 +191,54 @@ std::int64_t play_firms(const RoundConstants& k, std::int32_t chunks, const std:
     Doubles leaked;
     for (int l = 0; l < lanes; ++l) leaked[l] = leak_power[acts[first + l]];
     const Doubles d = leaked * d_start;
-    store(differentiation + first, d + k.innovation * (1.0 - d));
+    const Doubles d_next = d + k.innovation * (1.0 - d);
+    moved |= reinterpret_cast<Mask>(d_next) ^ reinterpret_cast<Mask>(d_start);
+    store(differentiation + first, d_next);
   }
-  return acts_total;
+  bool differentiation_moved = false;
+  for (int l = 0; l < lanes; ++l) differentiation_moved = differentiation_moved || moved[l] != 0;
+  return {acts_total, differentiation_moved};
 }
 
 // Steps 4 and 5 in one pass. Dissolution needs the partner's trust after step 4,
 // which is recomputed here from its own inputs (its partner's act is x_e) rather
 // than read back, so the pass needs no second sweep; the new trust goes to
 // `next_trust` because the old values are still read through `reverse`.
+// Counts the alliances left active, and whether any trust value changed, bit
+// for bit (with the count, whether the round changed the edges' state, for the
+// replay of stationary rounds: alliances only dissolve here).
+struct TrustUpdate {
+  std::int64_t live_edges = 0;
+  bool trust_moved = false;
+};
+
 COOPSWEEP_SIMD_CLONES
-void update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
+TrustUpdate update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
                   const double* __restrict act, const double* __restrict partner_act, const double* __restrict trust,
                   double* __restrict live, double* __restrict next_trust) {
   const double keep = k.keep;
   const double keep_loss = k.keep_loss;
   const double gain = k.gain;
   const double exit = k.exit;
+  std::uint64_t moved = 0;
+  std::uint64_t live_edges = 0;
   for (std::int32_t e = 0; e < slots; ++e) {  // SIMD loop
     const double tau = trust[e];
     const double tau_partner = trust[reverse[e]];
     const double own = partner_act[e] != 0.0 ? keep * (tau + gain * (1.0 - tau)) : keep_loss * tau;
     const double partner = act[e] != 0.0 ? keep * (tau_partner + gain * (1.0 - tau_partner)) : keep_loss * tau_partner;
     const bool was_live = live[e] != 0.0;
-    next_trust[e] = was_live ? own : tau;
-    live[e] = was_live && own >= exit && partner >= exit ? 1.0 : 0.0;
+    const double tau_next = was_live ? own : tau;
+    const double live_next = was_live && own >= exit && partner >= exit ? 1.0 : 0.0;
+    moved |= std::bit_cast<std::uint64_t>(tau_next) ^ std::bit_cast<std::uint64_t>(tau);
+    // 1.0 has bits 0x3FF0...: its top three bits read 1, 0.0's read 0. Counted
+    // from the double's bits because GCC vectorizes this loop's two integer
+    // reductions only when both come from the same lanes.
+    live_edges += std::bit_cast<std::uint64_t>(live_next) >> 61;
+    next_trust[e] = tau_next;
+    live[e] = live_next;
   }
+  return {static_cast<std::int64_t>(live_edges), moved != 0};
 }
 
 COOPSWEEP_SIMD_CLONES
@@ -312,7 +340,9 @@ void prepare(const ModelParams& p, VectorizedState& v) {
 
   const auto firm_slots = static_cast<std::size_t>(padded_firms) + 1;
   detail::assign_exactly(v.quality, firm_slots, 0.0);
-  detail::assign_exactly(v.differentiation, firm_slots, 0.0);
+  // Padding lanes start at d = 1, the fixed point of step 3 without acts, so
+  // that they never move and never delay the replay of a stationary round.
+  detail::assign_exactly(v.differentiation, firm_slots, 1.0);
   std::copy(s.differentiation.begin(), s.differentiation.end(), v.differentiation.begin());
   detail::assign_exactly(v.payoff, firm_slots, 0.0);
   detail::assign_exactly(v.alliance_value, firm_slots, 0.0);
@@ -355,13 +385,18 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
   std::int64_t breakdown_round = p.rounds + 1;
   std::int64_t rounds = p.rounds;
   std::int64_t live_edges = edges;
-  // A dormant round (no active alliance) that left every d_i as it was: with
-  // no strategy update, every later round repeats it to the bit.
+  // A round that left its whole state as it was, bit for bit (every d_i, and
+  // every trust and alliance; or, dormant, every d_i), with nothing else
+  // that could change it: no strategy update, and, while alliances are active,
+  // no execution errors. The next round starts from the same state, so every
+  // later round repeats it to the bit: its outputs are replayed.
   bool stationary = false;
+  const bool replay_dormant = p.update_rule == UpdateRule::none;
+  const bool replay_active = replay_dormant && p.error == 0.0;
+  std::int64_t acts_total = 0;  // of the last round computed, which a replayed round repeats
   if (shortcuts != nullptr) *shortcuts = {};
 
   for (std::int64_t t = 1; t <= p.rounds; ++t) {
-    std::int64_t acts_total = 0;
     if (stationary) {
       if (shortcuts != nullptr) ++shortcuts->replayed_rounds;
     } else {
@@ -371,28 +406,29 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
       if (dormant) {
         if (shortcuts != nullptr) ++shortcuts->dormant_rounds;
         std::fill(v.act.begin(), v.act.end(), 0.0);
-        detail::assign_exactly(v.previous_differentiation, v.differentiation.begin(), v.differentiation.begin() + n);
       } else {
         decide_actions(k.threshold, slots, v.live.data(), v.always.data(), v.conditional.data(), v.trust.data(),
                        v.act.data());
         if (p.error > 0.0) apply_execution_errors(p.error, stream, t, edges, v.slot_of_edge.data(), v.act.data());
       }
       for (FirmIndex i = 0; i < n; ++i) v.quality[i] = s.size[i] * v.differentiation[i];
-      acts_total = play_firms(k, chunks, v.chunk_start.data(), v.chunk_width.data(), v.reverse_slot.data(),
-                              v.target.data(), v.live.data(), v.act.data(), v.synergy.data(), v.quality.data(),
-                              v.degree_plus_one.data(), v.leak_power.data(), v.partner_act.data(),
-                              v.alliance_value.data(), v.neighbour_quality.data(), v.active_alliances.data(),
-                              v.differentiation.data(), v.payoff.data(), v.acts.data());
+      const PlayedRound played =
+          play_firms(k, chunks, v.chunk_start.data(), v.chunk_width.data(), v.reverse_slot.data(), v.target.data(),
+                     v.live.data(), v.act.data(), v.synergy.data(), v.quality.data(), v.degree_plus_one.data(),
+                     v.leak_power.data(), v.partner_act.data(), v.alliance_value.data(), v.neighbour_quality.data(),
+                     v.active_alliances.data(), v.differentiation.data(), v.payoff.data(), v.acts.data());
+      acts_total = played.acts_total;
       std::copy_n(v.payoff.begin(), n, s.payoff.begin());
       if (dormant) {
-        stationary = p.update_rule == UpdateRule::none &&
-                     std::equal(v.previous_differentiation.begin(), v.previous_differentiation.end(),
-                                v.differentiation.begin());
+        stationary = replay_dormant && !played.differentiation_moved;
       } else {
-        update_trust(k, slots, v.reverse_slot.data(), v.act.data(), v.partner_act.data(), v.trust.data(),
-                     v.live.data(), v.next_trust.data());
+        const TrustUpdate updated = update_trust(k, slots, v.reverse_slot.data(), v.act.data(),
+                                                 v.partner_act.data(), v.trust.data(), v.live.data(),
+                                                 v.next_trust.data());
         std::swap(v.trust, v.next_trust);
-        live_edges = count_live(slots, v.live.data());
+        stationary = replay_active && !updated.trust_moved && updated.live_edges == live_edges &&
+                     !played.differentiation_moved;
+        live_edges = updated.live_edges;
       }
     }
 
@@ -513,10 +549,10 @@ ReplicateMemory vectorized_memory(const ModelParams& p, bool series) {
   const GraphMemory graph = alliance_graph_memory({p.topology, p.firms, p.partners, p.rewire});
   out.edges += sizeof(std::int32_t) * graph.directed_edges;  // slot_of_edge
   // Seven double arrays and acts over the padded firms and the sentinel;
-  // chunk_start and chunk_width; previous_differentiation; the leak table, of
-  // at most one entry per firm (max degree + 1 <= N).
+  // chunk_start and chunk_width; the leak table, of at most one entry per
+  // firm (max degree + 1 <= N).
   out.firms += (7.0 * sizeof(double) + sizeof(std::int32_t)) * (lanes * chunks + 1.0) +
-               2.0 * sizeof(std::int32_t) * chunks + 2.0 * sizeof(double) * n;
+               2.0 * sizeof(std::int32_t) * chunks + sizeof(double) * n;
   // reverse_slot and target; live, trust, next_trust, act, partner_act,
   // always, conditional and synergy.
   out.slots = (2.0 * sizeof(std::int32_t) + 8.0 * sizeof(double)) * slot_estimate(p);

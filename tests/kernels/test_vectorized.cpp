@@ -108,6 +108,8 @@ TEST_CASE("vectorized kernel equals the reference across random configurations a
   const auto pick = [&](std::initializer_list<double> values) {
     return *(values.begin() + draws.below(values.size()));
   };
+  int replayed_dormant = 0;  // trials that replayed after their alliances had dissolved
+  int replayed_active = 0;   // trials that replayed a fixed point with alliances active
   for (int trial = 0; trial < 240; ++trial) {
     ModelParams p;
     p.topology = all_topologies[trial % 6];
@@ -140,8 +142,13 @@ TEST_CASE("vectorized kernel equals the reference across random configurations a
     p.selection = pick({0.0, 0.01, 1.0, 50.0});
     p.mutation = pick({0.0, 0.0, 0.05, 1.0});
     p.stop_on_fixation = draws.below(2) == 1;
-    require_same_run(p, static_cast<std::uint64_t>(trial), 0, reference_state, fast_state);
+    ShortcutCounts shortcuts;
+    require_same_run(p, static_cast<std::uint64_t>(trial), 0, reference_state, fast_state, &shortcuts);
+    if (shortcuts.replayed_rounds > 0) ++(shortcuts.dormant_rounds > 0 ? replayed_dormant : replayed_active);
   }
+  // The draws reach both kinds of replay (extreme rates settle within a few rounds).
+  CHECK(replayed_dormant > 5);
+  CHECK(replayed_active > 5);
 }
 
 TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[vectorized]") {
@@ -185,10 +192,41 @@ TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[
     CHECK(shortcuts.dormant_rounds > 0);
     CHECK(shortcuts.replayed_rounds == 0);
   }
-  SECTION("alliances that stay active: no shortcut") {
+  SECTION("alliances still settling: no shortcut") {
     p.trust_decay = 0.0;
     require_same_run(p, 6, 0, reference_state, fast_state, &shortcuts);
     CHECK(shortcuts.dormant_rounds == 0);
+    CHECK(shortcuts.replayed_rounds == 0);
+  }
+  SECTION("active alliances that reach a fixed point: the rest of the run replays") {
+    // The default model: trust and differentiation converge geometrically and,
+    // in floating point, stop moving (by round ~280); the window reaches back
+    // over rounds computed and replayed.
+    p.defectors = 0.1;
+    p.rounds = 1000;
+    p.window = 800;
+    for (const Topology topology : {Topology::ring, Topology::regular, Topology::scale_free}) {
+      p.topology = topology;
+      require_same_run(p, 7, 0, reference_state, fast_state, &shortcuts);
+      CHECK(shortcuts.dormant_rounds == 0);
+      CHECK(shortcuts.replayed_rounds > 600);
+    }
+    // Unequal sizes (market shares and synergy weights differ by firm).
+    p.size_spread = 1.5;
+    require_same_run(p, 8, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.replayed_rounds > 600);
+  }
+  SECTION("execution errors draw every round: nothing active replays") {
+    p.rounds = 1000;
+    p.error = 0.01;
+    require_same_run(p, 9, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.replayed_rounds == 0);
+  }
+  SECTION("strategy updates change the state: nothing replays") {
+    p.rounds = 1000;
+    p.defectors = 0.1;
+    p.update_rule = UpdateRule::fermi;
+    require_same_run(p, 10, 0, reference_state, fast_state, &shortcuts);
     CHECK(shortcuts.replayed_rounds == 0);
   }
 }
@@ -274,10 +312,10 @@ TEST_CASE("vectorized_memory adds the layout to the reference's parts, exactly f
   CHECK(reference.slots == 0.0);
   CHECK(fast.slots == 72.0 * 1004 * 6);
   CHECK(fast.edges == reference.edges + 4.0 * 1001 * 6);
-  CHECK(fast.firms == reference.firms + 60.0 * 1005 + 8.0 * 251 + 16.0 * 1001);
+  CHECK(fast.firms == reference.firms + 60.0 * 1005 + 8.0 * 251 + 8.0 * 1001);
   CHECK(fast.graph == reference.graph);
   CHECK(fast.build == reference.build);
-  CHECK(fast.total() == Approx(reference.total() + fast.slots + 4.0 * 1001 * 6 + 60.0 * 1005 + 8.0 * 251 + 16.0 * 1001));
+  CHECK(fast.total() == Approx(reference.total() + fast.slots + 4.0 * 1001 * 6 + 60.0 * 1005 + 8.0 * 251 + 8.0 * 1001));
 
   SECTION("complete: every chunk as wide as N - 1") {
     p.topology = Topology::complete;
