@@ -19,6 +19,9 @@
 //   have different graphs, so lanes across them would need the same gathers,
 //   and their lockstep breaks when runs stop or alliances dissolve at
 //   different rounds; lanes across firms keep one replicate's state compact.
+//   Measured on rings, where replicates do share G0, lanes across 4
+//   interleaved replicates ran round steps 1-5 only about 1.2 times as fast
+//   (benchmarks/README.md, "Lanes across replicates, measured").
 // - Edge loops (actions, trust and dissolution, counting) are branch-free
 //   loops that GCC auto-vectorizes; tests/kernels/vectorization_report.py
 //   holds it to that: every loop marked "SIMD loop" must appear in GCC's
