@@ -207,6 +207,24 @@ void print_report(const sweep::SweepReport& report, const sweep::GridDesign& des
   std::printf("open it with: xarray.open_dataset(\"%s\", engine=\"h5netcdf\")\n", path.string().c_str());
 }
 
+// The store options `run` and `merge` take from their command line (--force,
+// --resume, --checkpoint-interval), with the resume message and the progress
+// line's baseline; `progress` and `args` must outlive `store`.
+template <typename Args>
+void set_store_options(const Args& args, sweep::ProgressLine& progress, const fs::path& path,
+                       sweep::StoreOptions& store) {
+  store.overwrite = args.force;
+  store.resume = args.resume;
+  store.checkpoint_interval = args.checkpoint_interval;
+  store.on_resume = [&args, &progress, path](std::int64_t done, std::int64_t total) {
+    progress.set_baseline(done);
+    if (!args.quiet) {
+      std::cerr << "coopsweep: resuming '" << io::partial_path_of(path).string() << "' after " << done << " of "
+                << total << " runs\n";
+    }
+  };
+}
+
 // `coopsweep run` on one process, or on rank 0 of an MPI run (with `pool`).
 // `threads` is resolved; the stop handlers are installed.
 template <typename Pool>
@@ -258,16 +276,7 @@ int run_sweep(const RunArgs& args, int threads, Pool* pool) {
     }
   }
 
-  store.overwrite = args.force;
-  store.resume = args.resume;
-  store.checkpoint_interval = args.checkpoint_interval;
-  store.on_resume = [&](std::int64_t done, std::int64_t total) {
-    progress.set_baseline(done);
-    if (!args.quiet) {
-      std::cerr << "coopsweep: resuming '" << io::partial_path_of(path).string() << "' after " << done << " of "
-                << total << " runs\n";
-    }
-  };
+  set_store_options(args, progress, path, store);
   int processes = 1;
   int all_threads = threads;
   if constexpr (!std::is_same_v<Pool, void>) {
@@ -382,16 +391,7 @@ int merge_command(const MergeArgs& args) {
   options.stop = &stop_requested;
   if (!args.quiet) options.on_progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
   sweep::StoreOptions store;
-  store.overwrite = args.force;
-  store.resume = args.resume;
-  store.checkpoint_interval = args.checkpoint_interval;
-  store.on_resume = [&](std::int64_t done, std::int64_t total) {
-    progress.set_baseline(done);
-    if (!args.quiet) {
-      std::cerr << "coopsweep: resuming '" << io::partial_path_of(path).string() << "' after " << done << " of "
-                << total << " runs\n";
-    }
-  };
+  set_store_options(args, progress, path, store);
   std::string again = "coopsweep merge";
   for (const auto& shard : args.shards) again += " " + shard;
   again += " -o " + path.string() + " --resume";
