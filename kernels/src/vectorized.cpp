@@ -1,5 +1,6 @@
 #include <coopsweep/kernels/vectorized.hpp>
 
+#include "alliance_courses.hpp"
 #include "exact_storage.hpp"
 #include "replicate_steps.hpp"
 
@@ -207,23 +208,15 @@ PlayedRound play_firms(const RoundConstants& k, std::int32_t chunks, const std::
 // which is recomputed here from its own inputs (its partner's act is x_e) rather
 // than read back, so the pass needs no second sweep; the new trust goes to
 // `next_trust` because the old values are still read through `reverse`.
-// Counts the alliances left active, and whether any trust value changed, bit
-// for bit (with the count, whether the round changed the edges' state, for the
-// replay of stationary rounds: alliances only dissolve here).
-struct TrustUpdate {
-  std::int64_t live_edges = 0;
-  bool trust_moved = false;
-};
-
+// Returns the count of directed edges of alliances left active.
 COOPSWEEP_SIMD_CLONES
-TrustUpdate update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
+std::int64_t update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
                   const double* __restrict act, const double* __restrict partner_act, const double* __restrict trust,
                   double* __restrict live, double* __restrict next_trust) {
   const double keep = k.keep;
   const double keep_loss = k.keep_loss;
   const double gain = k.gain;
   const double exit = k.exit;
-  std::uint64_t moved = 0;
   std::uint64_t live_edges = 0;
   for (std::int32_t e = 0; e < slots; ++e) {  // SIMD loop
     const double tau = trust[e];
@@ -233,15 +226,14 @@ TrustUpdate update_trust(const RoundConstants& k, std::int32_t slots, const std:
     const bool was_live = live[e] != 0.0;
     const double tau_next = was_live ? own : tau;
     const double live_next = was_live && own >= exit && partner >= exit ? 1.0 : 0.0;
-    moved |= std::bit_cast<std::uint64_t>(tau_next) ^ std::bit_cast<std::uint64_t>(tau);
     // 1.0 has bits 0x3FF0...: its top three bits read 1, 0.0's read 0. Counted
-    // from the double's bits because GCC vectorizes this loop's two integer
-    // reductions only when both come from the same lanes.
+    // from the double's bits so that the reduction stays in the 64-bit lanes
+    // the loop's doubles use, which GCC vectorizes.
     live_edges += std::bit_cast<std::uint64_t>(live_next) >> 61;
     next_trust[e] = tau_next;
     live[e] = live_next;
   }
-  return {static_cast<std::int64_t>(live_edges), moved != 0};
+  return static_cast<std::int64_t>(live_edges);
 }
 
 COOPSWEEP_SIMD_CLONES
@@ -376,6 +368,7 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
                                RoundSeries* series, ShortcutCounts* shortcuts) {
   ReplicateState& s = v.replicate;
   initialise_replicate(p, stream, s);
+  if (detail::follows_courses(p)) return detail::simulate_by_courses(p, v, series, shortcuts);
   prepare(p, v);
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;
@@ -388,14 +381,13 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
   std::int64_t breakdown_round = p.rounds + 1;
   std::int64_t rounds = p.rounds;
   std::int64_t live_edges = edges;
-  // A round that left its whole state as it was, bit for bit (every d_i, and
-  // every trust and alliance; or, dormant, every d_i), with nothing else
-  // that could change it: no strategy update, and, while alliances are active,
-  // no execution errors. The next round starts from the same state, so every
-  // later round repeats it to the bit: its outputs are replayed.
+  // A dormant round that left every d_i as it was, bit for bit, with no
+  // strategy update to come: the next round starts from the same state, so
+  // every later round repeats it to the bit, and its outputs are replayed.
+  // (Runs with active alliances and neither updates nor errors took the
+  // course path above, which reuses repeated rounds itself.)
   bool stationary = false;
   const bool replay_dormant = p.update_rule == UpdateRule::none;
-  const bool replay_active = replay_dormant && p.error == 0.0;
   std::int64_t acts_total = 0;  // of the last round computed, which a replayed round repeats
   if (shortcuts != nullptr) *shortcuts = {};
 
@@ -425,13 +417,9 @@ RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stre
       if (dormant) {
         stationary = replay_dormant && !played.differentiation_moved;
       } else {
-        const TrustUpdate updated = update_trust(k, slots, v.reverse_slot.data(), v.act.data(),
-                                                 v.partner_act.data(), v.trust.data(), v.live.data(),
-                                                 v.next_trust.data());
+        live_edges = update_trust(k, slots, v.reverse_slot.data(), v.act.data(), v.partner_act.data(),
+                                  v.trust.data(), v.live.data(), v.next_trust.data());
         std::swap(v.trust, v.next_trust);
-        stationary = replay_active && !updated.trust_moved && updated.live_edges == live_edges &&
-                     !played.differentiation_moved;
-        live_edges = updated.live_edges;
       }
     }
 
@@ -548,6 +536,13 @@ double slot_estimate(const ModelParams& p) {
 ReplicateMemory vectorized_memory(const ModelParams& p, bool series) {
   ReplicateMemory out = replicate_memory(p, series);
   const auto n = static_cast<double>(p.firms);
+  if (detail::follows_courses(p)) {
+    // The course path lays out no slots: per firm alliance_value,
+    // active_alliances, firm_mix and, at most one entry per firm each, mixes,
+    // mix_differentiation and the leak table.
+    out.firms += (4.0 * sizeof(double) + 2.0 * sizeof(std::uint64_t)) * n;
+    return out;
+  }
   const double chunks = std::ceil(n / lanes);
   const GraphMemory graph = alliance_graph_memory({p.topology, p.firms, p.partners, p.rewire});
   out.edges += sizeof(std::int32_t) * graph.directed_edges;  // slot_of_edge

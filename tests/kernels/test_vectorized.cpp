@@ -44,9 +44,11 @@ void require_same_bits(const std::vector<double>& fast, const std::vector<double
   }
 }
 
+// `shortcuts` counts the run with a series, `shortcuts_without_series` the
+// one without, which alone may forward the rounds before the window.
 void require_same_run(const ModelParams& p, std::uint64_t configuration, std::uint64_t replicate,
                       ReplicateState& reference_state, VectorizedState& fast_state,
-                      ShortcutCounts* shortcuts = nullptr) {
+                      ShortcutCounts* shortcuts = nullptr, ShortcutCounts* shortcuts_without_series = nullptr) {
   INFO(describe(p) << " configuration=" << configuration << " replicate=" << replicate);
   const ReplicateStream stream(2026, configuration, replicate);
   RoundSeries reference_series;
@@ -58,10 +60,10 @@ void require_same_run(const ModelParams& p, std::uint64_t configuration, std::ui
   require_same_bits(fast_series.trust, reference_series.trust, "trust series");
   require_same_bits(fast_series.payoff, reference_series.payoff, "payoff series");
   require_same_bits(fast_series.alliances, reference_series.alliances, "alliances series");
-  // Without a series the kernel takes the same path for the metrics.
+  // Without a series the kernel may forward the rounds before the window.
   require_same_bits(
       [&] {
-        const RunMetrics m = simulate_vectorized(p, stream, fast_state);
+        const RunMetrics m = simulate_vectorized(p, stream, fast_state, nullptr, shortcuts_without_series);
         return std::vector<double>(m.begin(), m.end());
       }(),
       {reference.begin(), reference.end()}, "metrics without series");
@@ -85,14 +87,20 @@ constexpr Topology all_topologies[] = {Topology::ring,       Topology::regular, 
 }  // namespace
 
 TEST_CASE("vectorized kernel equals the reference on the default model for every topology", "[vectorized]") {
+  // Without errors the course path computes the run, with them the SIMD rounds.
   ReplicateState reference_state;
   VectorizedState fast_state;
   for (const Topology topology : all_topologies) {
-    ModelParams p;
-    p.topology = topology;
-    p.partners = valid_partners(topology, p.firms, 4);
-    for (std::uint64_t replicate = 0; replicate < 3; ++replicate) {
-      require_same_run(p, 1, replicate, reference_state, fast_state);
+    for (const double error : {0.0, 0.02}) {
+      ModelParams p;
+      p.topology = topology;
+      p.partners = valid_partners(topology, p.firms, 4);
+      p.error = error;
+      for (std::uint64_t replicate = 0; replicate < 3; ++replicate) {
+        ShortcutCounts shortcuts;
+        require_same_run(p, 1, replicate, reference_state, fast_state, &shortcuts);
+        CHECK(shortcuts.course_rounds == (error == 0.0 ? p.rounds : 0));
+      }
     }
   }
 }
@@ -108,8 +116,9 @@ TEST_CASE("vectorized kernel equals the reference across random configurations a
   const auto pick = [&](std::initializer_list<double> values) {
     return *(values.begin() + draws.below(values.size()));
   };
-  int replayed_dormant = 0;  // trials that replayed after their alliances had dissolved
-  int replayed_active = 0;   // trials that replayed a fixed point with alliances active
+  int replayed_dormant = 0;  // SIMD rounds: trials that replayed after their alliances had dissolved
+  int by_course = 0;         // trials that took the course path
+  int course_replayed = 0;   // of those, trials that reused some round's payoffs
   for (int trial = 0; trial < 240; ++trial) {
     ModelParams p;
     p.topology = all_topologies[trial % 6];
@@ -144,14 +153,23 @@ TEST_CASE("vectorized kernel equals the reference across random configurations a
     p.stop_on_fixation = draws.below(2) == 1;
     ShortcutCounts shortcuts;
     require_same_run(p, static_cast<std::uint64_t>(trial), 0, reference_state, fast_state, &shortcuts);
-    if (shortcuts.replayed_rounds > 0) ++(shortcuts.dormant_rounds > 0 ? replayed_dormant : replayed_active);
+    if (shortcuts.course_rounds > 0) {
+      ++by_course;
+      if (shortcuts.replayed_rounds > 0) ++course_replayed;
+    } else if (shortcuts.replayed_rounds > 0) {
+      ++replayed_dormant;
+    }
   }
-  // The draws reach both kinds of replay (extreme rates settle within a few rounds).
-  CHECK(replayed_dormant > 5);
-  CHECK(replayed_active > 5);
+  // The draws reach both paths and their replays (extreme rates settle within
+  // a few rounds).
+  CHECK(by_course > 20);
+  CHECK(course_replayed > 5);
+  CHECK(replayed_dormant > 3);
 }
 
 TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[vectorized]") {
+  // Execution errors keep these runs off the course path (tested below), in
+  // the SIMD rounds whose shortcuts are tested here.
   ReplicateState reference_state;
   VectorizedState fast_state;
   ShortcutCounts shortcuts;
@@ -159,6 +177,7 @@ TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[
   p.defectors = 0.0;
   p.rounds = 60;
   p.window = 20;
+  p.error = 0.1;
 
   SECTION("every alliance dissolves at once and nothing rebuilds differentiation: rounds replay") {
     // tau0 < h: nobody cooperates and all alliances dissolve together (MODEL.md's
@@ -167,6 +186,7 @@ TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[
     p.trust_init = 0.4;
     p.innovation = 0.0;
     require_same_run(p, 3, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.course_rounds == 0);
     CHECK(shortcuts.dormant_rounds == 1);
     CHECK(shortcuts.replayed_rounds > 40);
   }
@@ -192,42 +212,110 @@ TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[
     CHECK(shortcuts.dormant_rounds > 0);
     CHECK(shortcuts.replayed_rounds == 0);
   }
-  SECTION("alliances still settling: no shortcut") {
-    p.trust_decay = 0.0;
-    require_same_run(p, 6, 0, reference_state, fast_state, &shortcuts);
-    CHECK(shortcuts.dormant_rounds == 0);
-    CHECK(shortcuts.replayed_rounds == 0);
-  }
-  SECTION("active alliances that reach a fixed point: the rest of the run replays") {
-    // The default model: trust and differentiation converge geometrically and,
-    // in floating point, stop moving (by round ~280); the window reaches back
-    // over rounds computed and replayed.
-    p.defectors = 0.1;
-    p.rounds = 1000;
-    p.window = 800;
-    for (const Topology topology : {Topology::ring, Topology::regular, Topology::scale_free}) {
-      p.topology = topology;
-      require_same_run(p, 7, 0, reference_state, fast_state, &shortcuts);
-      CHECK(shortcuts.dormant_rounds == 0);
-      CHECK(shortcuts.replayed_rounds > 600);
-    }
-    // Unequal sizes (market shares and synergy weights differ by firm).
-    p.size_spread = 1.5;
-    require_same_run(p, 8, 0, reference_state, fast_state, &shortcuts);
-    CHECK(shortcuts.replayed_rounds > 600);
-  }
   SECTION("execution errors draw every round: nothing active replays") {
     p.rounds = 1000;
     p.error = 0.01;
+    p.defectors = 0.1;
     require_same_run(p, 9, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.dormant_rounds == 0);
     CHECK(shortcuts.replayed_rounds == 0);
   }
   SECTION("strategy updates change the state: nothing replays") {
     p.rounds = 1000;
+    p.error = 0.0;
     p.defectors = 0.1;
     p.update_rule = UpdateRule::fermi;
     require_same_run(p, 10, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.course_rounds == 0);
     CHECK(shortcuts.replayed_rounds == 0);
+  }
+}
+
+TEST_CASE("vectorized kernel computes runs without updates or errors per alliance course", "[vectorized]") {
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  ShortcutCounts with_series;
+  ShortcutCounts without_series;
+  ModelParams p;  // the default model: 10% defectors, every alliance with one dissolves
+  p.rounds = 120;
+  p.window = 30;
+  const auto run = [&](std::uint64_t configuration) {
+    require_same_run(p, configuration, 0, reference_state, fast_state, &with_series, &without_series);
+  };
+
+  SECTION("every topology, the three strategies, unequal sizes") {
+    p.cooperators = 0.3;
+    p.defectors = 0.2;
+    for (const Topology topology : all_topologies) {
+      p.topology = topology;
+      p.partners = valid_partners(topology, p.firms, 6);
+      for (const double spread : {0.0, 1.5}) {
+        p.size_spread = spread;
+        run(20);
+        CHECK(with_series.course_rounds == p.rounds);
+        CHECK(without_series.course_rounds == p.rounds);
+      }
+    }
+  }
+  SECTION("cooperation breaks down before the window") {
+    // tau* = 0.3 * 0.7 / 0.79 < h: conditional firms cooperate while trust decays
+    // from tau0 = 1 to below h (round 3), then stop.
+    p.defectors = 0.0;
+    p.trust_init = 1.0;
+    p.trust_decay = 0.3;
+    run(21);
+    const RunMetrics m = simulate_vectorized(p, ReplicateStream(2026, 21, 0), fast_state);
+    CHECK(at(m, Metric::breakdown_round) > 1.0);
+    CHECK(at(m, Metric::breakdown_round) <= 90.0);
+  }
+  SECTION("trust and differentiation reach a fixed point: the window reuses the rounds' payoffs") {
+    // The window reaches back over rounds computed and reused (fixed point by
+    // round ~280), on three topologies and with unequal sizes.
+    p.rounds = 1000;
+    p.window = 800;
+    for (const Topology topology : {Topology::ring, Topology::regular, Topology::scale_free}) {
+      p.topology = topology;
+      run(7);
+      CHECK(with_series.replayed_rounds > 700);  // every round recorded, rounds ~280 to 1000 reused
+      CHECK(without_series.replayed_rounds > 600);
+    }
+    p.size_spread = 1.5;
+    run(8);
+    CHECK(without_series.replayed_rounds > 600);
+  }
+  SECTION("alliances still settling: every window round computed") {
+    p.trust_decay = 0.0;
+    run(6);
+    CHECK(without_series.course_rounds == p.rounds);
+    CHECK(without_series.replayed_rounds == 0);
+  }
+  SECTION("every alliance dissolves: the window repeats once differentiation settles") {
+    p.trust_init = 0.4;
+    run(22);
+    CHECK(without_series.replayed_rounds > 0);
+  }
+  SECTION("sparse random graphs: firms without partners") {
+    p.topology = Topology::random;
+    p.firms = 30;
+    p.partners = 1;
+    for (std::uint64_t configuration = 23; configuration < 33; ++configuration) run(configuration);
+  }
+  SECTION("a run that stops on fixation: only after round 1, when every firm is conditional") {
+    p.stop_on_fixation = true;
+    run(26);
+    CHECK(without_series.course_rounds == p.rounds);
+    p.defectors = 0.0;
+    run(26);
+    CHECK(without_series.course_rounds == 1);
+  }
+  SECTION("not the course path: execution errors, or a strategy update that reads the payoffs") {
+    p.error = 0.05;
+    run(24);
+    CHECK(without_series.course_rounds == 0);
+    p.error = 0.0;
+    p.update_rule = UpdateRule::fermi;
+    run(25);
+    CHECK(without_series.course_rounds == 0);
   }
 }
 
@@ -256,6 +344,7 @@ TEST_CASE("vectorized_memory bounds what the vectorized kernel allocates, state 
     double rewire;
     bool stop_on_fixation;
     bool series;
+    UpdateRule update_rule = UpdateRule::fermi;  // none: the course path, which lays out no slots
   };
   // Sizes not divisible by the lanes leave a padded last chunk; random graphs
   // with one partner pad the most (about twice their edges in slots).
@@ -268,6 +357,9 @@ TEST_CASE("vectorized_memory bounds what the vectorized kernel allocates, state 
       {"random, window buffers of stop_on_fixation", Topology::random, 2000, 6, 0.0, true, false},
       {"random, one partner", Topology::random, 3003, 1, 0.0, false, false},
       {"complete", Topology::complete, 201, 1, 0.0, false, true},
+      {"course path: ring", Topology::ring, 4001, 6, 0.0, false, false, UpdateRule::none},
+      {"course path: scale_free with series", Topology::scale_free, 2000, 6, 0.0, false, true, UpdateRule::none},
+      {"course path: random, stop_on_fixation", Topology::random, 3003, 1, 0.0, true, false, UpdateRule::none},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {
@@ -279,7 +371,7 @@ TEST_CASE("vectorized_memory bounds what the vectorized kernel allocates, state 
       p.rounds = 30;
       p.window = 20;
       p.stop_on_fixation = c.stop_on_fixation;
-      p.update_rule = UpdateRule::fermi;
+      p.update_rule = c.update_rule;
       const ReplicateMemory estimate = vectorized_memory(p, c.series);
       VectorizedState state;
       RoundSeries series;
@@ -307,6 +399,16 @@ TEST_CASE("vectorized_memory adds the layout to the reference's parts, exactly f
   p.topology = Topology::ring;
   p.firms = 1001;  // 251 chunks, 1004 padded firms
   p.partners = 6;
+  {
+    // The course path: six arrays of 8 bytes per firm, no slots.
+    const ReplicateMemory reference = replicate_memory(p);
+    const ReplicateMemory courses = vectorized_memory(p);
+    CHECK(courses.slots == 0.0);
+    CHECK(courses.edges == reference.edges);
+    CHECK(courses.firms == reference.firms + 48.0 * 1001);
+    CHECK(courses.total() == Approx(reference.total() + 48.0 * 1001));
+  }
+  p.error = 0.1;  // the SIMD rounds
   const ReplicateMemory reference = replicate_memory(p);
   const ReplicateMemory fast = vectorized_memory(p);
   CHECK(reference.slots == 0.0);

@@ -8,6 +8,7 @@
 #include <coopsweep/kernels/random.hpp>
 #include <coopsweep/kernels/reference.hpp>
 
+#include <cstdint>
 #include <vector>
 
 namespace coopsweep::kernels {
@@ -55,6 +56,14 @@ struct VectorizedState {
   std::vector<std::int32_t> acts;          // n_i
   // (1 - lambda s^2)^n for n = 0..max degree, each from std::pow as the reference computes it.
   std::vector<double> leak_power;
+  // The course path (runs without updates or errors, see simulate_vectorized),
+  // which uses leak_power, alliance_value and active_alliances (per firm,
+  // unpadded) and these, not the slots: per firm, its partner mix packed into
+  // one word, then the index of its mix among `mixes` (sorted, distinct); per
+  // mix, its firms' d_i.
+  std::vector<std::uint64_t> firm_mix;
+  std::vector<std::uint64_t> mixes;
+  std::vector<double> mix_differentiation;
 };
 
 // Heap bytes one VectorizedState (and, with `series`, one RoundSeries) holds at
@@ -62,7 +71,9 @@ struct VectorizedState {
 // parts of replicate_memory, which its `replicate` holds as the reference's
 // state does, with the layout added where it grows alike: `edges` also holds
 // slot_of_edge, `firms` the per-firm arrays padded to whole chunks, the chunk
-// table and the leak table, and `slots` the ten per-slot arrays. The slots are
+// table and the leak table, and `slots` the ten per-slot arrays. For runs the
+// course path computes (no update rule, no errors) there are no slots, and
+// `firms` adds the course path's six per-firm arrays instead. The slots are
 // the chunks' largest degrees times vector_lanes: exact for ring, regular and
 // complete graphs; for random, small-world and scale-free graphs the mean of
 // the largest of a chunk's degrees is bounded from their distribution (for
@@ -76,21 +87,30 @@ ReplicateMemory vectorized_memory(const ModelParams& params, bool series = false
 // How much of a run the exact shortcuts of simulate_vectorized skipped; for
 // tests and benchmarks.
 struct ShortcutCounts {
-  std::int64_t dormant_rounds = 0;   // rounds with no active alliance: steps 1, 4 and 5 skipped
-  std::int64_t replayed_rounds = 0;  // rounds that repeated a stationary round without recomputing it
+  std::int64_t dormant_rounds = 0;    // rounds with no active alliance: steps 1, 4 and 5 skipped
+  std::int64_t replayed_rounds = 0;   // rounds that repeated a stationary round without recomputing it
+  std::int64_t course_rounds = 0;     // rounds computed per alliance course and partner mix (the course path)
 };
 
 // Runs one replicate and returns its metrics, bit-identical to
 // simulate_reference(params, stream, ...) for every valid `params` (and the same
 // `series` when given). Precondition: `params` valid per MODEL.md. Shortcuts,
-// each exact: a round with no active alliance skips the steps that only act on
-// active alliances; once a round leaves its state unchanged to the bit (every
-// d_i, trust value and alliance) and nothing random or outside can change it
-// (no strategy update; no execution errors while alliances are active), every
-// later round repeats it, so its outputs are replayed into the window sums
-// instead of being recomputed. Without errors or updates, trust and
-// differentiation converge geometrically and in floating point reach such a
-// fixed point: the default model by round 260 to 280.
+// each exact:
+// - The course path. With neither strategy updates nor execution errors,
+//   nothing outside an alliance acts on it: its course (acts, trust,
+//   dissolution) depends only on its two firms' strategies, and a firm's d_i
+//   only on its own acts, so on its strategy and its partners' strategies in
+//   G0 (its partner mix). Such runs are computed once per course (at most 9)
+//   and per mix, and the graph is visited only for the payoffs and trust sums
+//   that a metric or the series reads: those of the window. A round whose
+//   inputs (acts, alliances, d_i) repeat the last computed ones reuses its
+//   payoffs, and trust sums are reused likewise (`replayed_rounds`): trust
+//   and differentiation converge geometrically and in floating point stop
+//   moving (the default model by round 260 to 280).
+// - Otherwise (the SIMD round loop), a round with no active alliance skips the
+//   steps that only act on active alliances; and once such a dormant round
+//   leaves every d_i unchanged to the bit with no strategy update to come,
+//   every later round repeats it and is replayed instead of recomputed.
 // Throws std::length_error when the layout needs more than 2^31 - 1 slots or
 // padded firms (its 32-bit indices). Thread-safe for distinct `state`, `series`
 // and `shortcuts`.
