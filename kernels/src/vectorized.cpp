@@ -3,6 +3,7 @@
 #include "alliance_courses.hpp"
 #include "exact_storage.hpp"
 #include "replicate_steps.hpp"
+#include "simd_clones.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -34,11 +35,6 @@
 //   at load time. An x86-64-v4 (AVX-512) clone measured no faster here.
 //   Both clones are held to the reference: tests/CMakeLists.txt also builds
 //   these sources without clones for plain x86-64 (test_kernels_baseline).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(COOPSWEEP_NO_SIMD_CLONES)
-#define COOPSWEEP_SIMD_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
-#else
-#define COOPSWEEP_SIMD_CLONES
-#endif
 
 namespace coopsweep::kernels {
 namespace {
@@ -538,9 +534,9 @@ ReplicateMemory vectorized_memory(const ModelParams& p, bool series) {
   const auto n = static_cast<double>(p.firms);
   if (detail::follows_courses(p)) {
     // The course path lays out no slots: per firm alliance_value,
-    // active_alliances, firm_mix and, at most one entry per firm each, mixes,
-    // mix_differentiation and the leak table.
-    out.firms += (4.0 * sizeof(double) + 2.0 * sizeof(std::uint64_t)) * n;
+    // active_alliances, neighbour_quality, degree_plus_one, firm_mix and, at
+    // most one entry per firm each, mixes, mix_differentiation and the leak table.
+    out.firms += (6.0 * sizeof(double) + 2.0 * sizeof(std::uint64_t)) * n;
     return out;
   }
   const double chunks = std::ceil(n / lanes);

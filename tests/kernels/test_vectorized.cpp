@@ -400,13 +400,13 @@ TEST_CASE("vectorized_memory adds the layout to the reference's parts, exactly f
   p.firms = 1001;  // 251 chunks, 1004 padded firms
   p.partners = 6;
   {
-    // The course path: six arrays of 8 bytes per firm, no slots.
+    // The course path: eight arrays of 8 bytes per firm, no slots.
     const ReplicateMemory reference = replicate_memory(p);
     const ReplicateMemory courses = vectorized_memory(p);
     CHECK(courses.slots == 0.0);
     CHECK(courses.edges == reference.edges);
-    CHECK(courses.firms == reference.firms + 48.0 * 1001);
-    CHECK(courses.total() == Approx(reference.total() + 48.0 * 1001));
+    CHECK(courses.firms == reference.firms + 64.0 * 1001);
+    CHECK(courses.total() == Approx(reference.total() + 64.0 * 1001));
   }
   p.error = 0.1;  // the SIMD rounds
   const ReplicateMemory reference = replicate_memory(p);

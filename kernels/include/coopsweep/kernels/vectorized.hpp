@@ -57,8 +57,9 @@ struct VectorizedState {
   // (1 - lambda s^2)^n for n = 0..max degree, each from std::pow as the reference computes it.
   std::vector<double> leak_power;
   // The course path (runs without updates or errors, see simulate_vectorized),
-  // which uses leak_power, alliance_value and active_alliances (per firm,
-  // unpadded) and these, not the slots: per firm, its partner mix packed into
+  // which uses leak_power, alliance_value, active_alliances, neighbour_quality
+  // and degree_plus_one (per firm, unpadded) and these, not the slots: per
+  // firm, its partner mix packed into
   // one word, then the index of its mix among `mixes` (sorted, distinct); per
   // mix, its firms' d_i.
   std::vector<std::uint64_t> firm_mix;
@@ -73,7 +74,7 @@ struct VectorizedState {
 // slot_of_edge, `firms` the per-firm arrays padded to whole chunks, the chunk
 // table and the leak table, and `slots` the ten per-slot arrays. For runs the
 // course path computes (no update rule, no errors) there are no slots, and
-// `firms` adds the course path's six per-firm arrays instead. The slots are
+// `firms` adds the course path's eight per-firm arrays instead. The slots are
 // the chunks' largest degrees times vector_lanes: exact for ring, regular and
 // complete graphs; for random, small-world and scale-free graphs the mean of
 // the largest of a chunk's degrees is bounded from their distribution (for
