@@ -67,17 +67,23 @@ CONFIGS = {
     "default": {},  # N = 100, k = 4, T = 200, regular
     "ring": {"topology": "ring"},
     "N=1000": {"firms": 1000},
-    # A long run: the engine replays the rounds after the state's exact fixed
+    # A long run: the engine reuses the rounds after the state's exact fixed
     # point (docs/performance.md, "Exact shortcuts"); the peers compute them all.
     "T=2000": {"rounds": 2000},
+    # Execution errors: a random draw per intended act and round, so no course
+    # path (docs/performance.md): the engine runs its SIMD rounds.
+    "errors": {"error": 0.01},
+    "ring+errors": {"topology": "ring", "error": 0.01},
 }
 QUICK_CONFIGS = {"quick": {"firms": 20, "rounds": 20, "window": 5}}
 
 # bench_kernels' benchmark for a configuration (same model, same graph family).
-BENCH_NAMES = {"default": "firms:100/partners:4/topology:1/rounds:200",
-               "ring": "firms:100/partners:4/topology:0/rounds:200",
-               "N=1000": "firms:1000/partners:4/topology:1/rounds:200",
-               "T=2000": "firms:100/partners:4/topology:1/rounds:2000"}
+BENCH_NAMES = {"default": "firms:100/partners:4/topology:1/rounds:200/error_per_mille:0",
+               "ring": "firms:100/partners:4/topology:0/rounds:200/error_per_mille:0",
+               "N=1000": "firms:1000/partners:4/topology:1/rounds:200/error_per_mille:0",
+               "T=2000": "firms:100/partners:4/topology:1/rounds:2000/error_per_mille:0",
+               "errors": "firms:100/partners:4/topology:1/rounds:200/error_per_mille:10",
+               "ring+errors": "firms:100/partners:4/topology:0/rounds:200/error_per_mille:10"}
 
 IMPLEMENTATIONS = ("engine", "numba", "numpy")
 
