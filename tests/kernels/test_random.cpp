@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -42,6 +43,28 @@ TEST_CASE("a sequential stream reads its counters in order", "[random]") {
     const auto block = s.block(Purpose::strategies, 4, index);
     for (int w = 0; w < 4; ++w) CHECK(seq.next_u64() == block[w]);
   }
+}
+
+TEST_CASE("blocks are Philox4x64-10: Random123's known answers", "[random][pinned]") {
+  // The known-answer vectors of Random123's kat_vectors for philox4x64 with 10
+  // rounds, as key (seed, configuration) and counter (replicate, purpose, step, index).
+  using Word4 = ReplicateStream::Word4;
+  CHECK(ReplicateStream(0, 0, 0).block(Purpose{0}, 0, 0) ==
+        Word4{0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL, 0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL});
+  CHECK(ReplicateStream(0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL, 0x243f6a8885a308d3ULL)
+            .block(Purpose{0x13198a2e03707344ULL}, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL) ==
+        Word4{0xa528f45403e61d95ULL, 0x38c72dbd566e9788ULL, 0xa5a1610e72fd18b5ULL, 0x57bd43b5e52b7fe6ULL});
+}
+
+TEST_CASE("a sequential stream's words are pinned far into the stream", "[random][pinned]") {
+  // Recorded with the code that produced the published results.
+  SequentialStream seq(ReplicateStream(42, 7, 3), Purpose::graph);
+  std::vector<std::uint64_t> words;
+  for (int i = 0; i < 100003; ++i) words.push_back(seq.next_u64());
+  CHECK(words[0] == 0x8749f953bf7e325cULL);
+  CHECK(words[1] == 0xb1b274f7c57e9f51ULL);
+  CHECK(words[4097] == 0x21bf9fe5b7810473ULL);
+  CHECK(words[100002] == 0x3c31df33690fd9ccULL);
 }
 
 TEST_CASE("unit_interval starts at 0 and never reaches 1", "[random]") {
