@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <set>
 #include <vector>
@@ -36,10 +38,41 @@ TEST_CASE("lane_uniform takes word item mod 4 of block item / 4", "[random]") {
   }
 }
 
+TEST_CASE("PhiloxIndexedBlocks gives the words of ReplicateStream::block", "[random]") {
+  // Keys and counters from SplitMix64, with the extremes of every word.
+  std::uint64_t state = 12345;
+  auto next = [&state] {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  const std::uint64_t max = ~std::uint64_t{0};
+  bool all_equal = true;
+  for (int c = 0; c < 2000; ++c) {
+    const bool extreme = c < 32;  // every word 0 or max in turn
+    const auto word = [&](int bit) { return extreme ? ((c >> bit) & 1 ? max : 0) : next(); };
+    const ReplicateStream stream(word(0), word(1), word(2));
+    const auto purpose = static_cast<Purpose>(word(3));
+    const std::uint64_t step = word(4);
+    const PhiloxIndexedBlocks blocks(stream, purpose, step);
+    std::array<std::uint64_t, 12> filled{};
+    const std::uint64_t first = c % 4 == 0 ? max - 2 : next();  // the index wraps past max
+    blocks.fill(first, 3, filled.data());
+    for (std::uint64_t b = 0; b < 3; ++b) {
+      const auto expected = stream.block(purpose, step, first + b);
+      all_equal = all_equal && blocks.block(first + b) == expected;
+      for (std::size_t w = 0; w < 4; ++w) all_equal = all_equal && filled[4 * b + w] == expected[w];
+    }
+  }
+  CHECK(all_equal);
+}
+
 TEST_CASE("a sequential stream reads its counters in order", "[random]") {
   const ReplicateStream s(9, 9, 9);
   SequentialStream seq(s, Purpose::strategies, 4);
-  for (std::uint64_t index = 0; index < 3; ++index) {
+  // Enough blocks to refill its buffer several times.
+  for (std::uint64_t index = 0; index < 100; ++index) {
     const auto block = s.block(Purpose::strategies, 4, index);
     for (int w = 0; w < 4; ++w) CHECK(seq.next_u64() == block[w]);
   }
