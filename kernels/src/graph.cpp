@@ -286,6 +286,12 @@ double hash_set_bytes(double max_edges) {
   return 8.0 * capacity;
 }
 
+// Prefetching pays only when the edges and the edge set outgrow the L2 cache: at
+// N = 100, k = 4 (3 KiB) it cost 18% of the graph's instructions for no gain in
+// time; at N = 8000, k = 8 (0.5 MiB) and N = 10^5, k = 4 (3.6 MiB) it saves 14%
+// and 22% of the time.
+constexpr double prefetch_min_bytes = 256.0 * 1024;
+
 // Ring edges (i, i + m mod N) for m = 1..half (outer), i = 0..N-1 (inner).
 void append_ring(FirmIndex n, std::int64_t half, EdgeList& edges) {
   for (std::int64_t m = 1; m <= half; ++m) {
@@ -313,12 +319,14 @@ void build_complete(FirmIndex n, EdgeList& edges) {
 // (a, b) = edges[e1] and (c, d) = edges[e2], reversed to (d, c) on heads, it
 // proposes (a, d), (c, b) and succeeds unless that makes a self-loop or multi-edge.
 //
-// The draws of an attempt do not depend on the graph, so they are made `lookahead`
-// attempts early and the memory they will touch is prefetched (edges first, then
-// the set's slots half-way); the draw order, and so the graph, is the same as
-// drawing each attempt when it is made.
+// Where the edges and the set outgrow the cache (`prefetch`): the draws of an
+// attempt do not depend on the graph, so they are made `lookahead` attempts early
+// and the memory they will touch is prefetched (edges first, then the set's slots
+// half-way). Either way the draws are made in attempt order, so the graph is the
+// same (the lookahead also draws for `lookahead` attempts past the last, unused:
+// nothing draws from the graph's stream after the swaps).
 template <class Set>
-void swap_edges(EdgeList& edges, Set& present, std::int64_t attempts, SequentialStream& rng) {
+void swap_edges(EdgeList& edges, Set& present, std::int64_t attempts, SequentialStream& rng, bool prefetch) {
   // All members one width: a one-byte `flip` written and then copied with the
   // struct as 8-byte words stalled store forwarding on every attempt (a third
   // of the graph's build time, measured with perf).
@@ -334,25 +342,48 @@ void swap_edges(EdgeList& edges, Set& present, std::int64_t attempts, Sequential
     t.e2 = static_cast<std::size_t>(draw_below(rng, edge_count - 1));
     if (t.e2 >= t.e1) ++t.e2;
     t.flip = static_cast<std::size_t>(rng.below(2));
-    __builtin_prefetch(&edges[t.e1]);
-    __builtin_prefetch(&edges[t.e2]);
     return t;
   };
   auto proposal = [&](const Attempt& t) {
     const auto [a, b] = edges[t.e1];
     auto [c, d] = edges[t.e2];
-    if (t.flip) std::swap(c, d);
+    // Reversed without a branch: a branch on the coin is mispredicted half the
+    // time. Branch-free, N = 100, k = 4 builds in 10% less time for 3% more
+    // instructions (callgrind's branch model: 29 000 -> 12 000 mispredictions
+    // in 32 000 attempts).
+    const FirmIndex reverse = (c ^ d) & -static_cast<FirmIndex>(t.flip);
+    c ^= reverse;
+    d ^= reverse;
     return std::array<FirmIndex, 4>{a, b, c, d};
   };
+  auto attempt_swap = [&](const Attempt& t) {
+    const auto [a, b, c, d] = proposal(t);
+    if (a == d || c == b) return;
+    if (present.contains(a, d) || present.contains(c, b)) return;
+    present.swap(a, b, c, d);
+    edges[t.e1] = Edge{a, d};
+    edges[t.e2] = Edge{c, b};
+  };
+
+  if (!prefetch) {
+    for (std::int64_t attempt = 0; attempt < attempts; ++attempt) attempt_swap(draw());
+    return;
+  }
 
   constexpr std::size_t lookahead = 16;  // a power of two
   std::array<Attempt, lookahead> pending{};
-  for (auto& t : pending) t = draw();
+  auto draw_and_prefetch = [&]() {
+    const Attempt t = draw();
+    __builtin_prefetch(&edges[t.e1]);
+    __builtin_prefetch(&edges[t.e2]);
+    return t;
+  };
+  for (auto& t : pending) t = draw_and_prefetch();
 
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
     const auto slot = static_cast<std::size_t>(attempt) % lookahead;
     const Attempt now = pending[slot];
-    pending[slot] = draw();
+    pending[slot] = draw_and_prefetch();
     {
       const auto [a, b, c, d] = proposal(pending[(slot + lookahead / 2) % lookahead]);
       // Tests {a, d}, {c, b}; a success also rewrites {a, b}, {c, d}. (Row sets
@@ -362,13 +393,7 @@ void swap_edges(EdgeList& edges, Set& present, std::int64_t attempts, Sequential
       present.prefetch(b, a);
       present.prefetch(d, c);
     }
-
-    const auto [a, b, c, d] = proposal(now);
-    if (a == d || c == b) continue;
-    if (present.contains(a, d) || present.contains(c, b)) continue;
-    present.swap(a, b, c, d);
-    edges[now.e1] = Edge{a, d};
-    edges[now.e2] = Edge{c, b};
+    attempt_swap(now);
   }
 }
 
@@ -391,19 +416,20 @@ void build_sparse_regular(FirmIndex n, std::int64_t k, SequentialStream& rng, Ed
   if (edge_count < 2) return;
 
   const std::int64_t attempts = 20 * edge_count;
-  auto run = [&](auto& present) {
+  auto run = [&](auto& present, double set_bytes) {
     for (const auto& [a, b] : edges) present.insert(a, b);
-    swap_edges(edges, present, attempts, rng);
+    const double touched_bytes = set_bytes + static_cast<double>(sizeof(Edge) * edges.size());
+    swap_edges(edges, present, attempts, rng, touched_bytes > prefetch_min_bytes);
   };
   if (use_bit_matrix(static_cast<double>(n), static_cast<double>(edge_count))) {
     BitEdgeSet present(n, edge_count);
-    run(present);
+    run(present, bit_set_bytes(n));
   } else if (k <= row_set_max_degree) {
     RowEdgeSet present(n, k);
-    run(present);
+    run(present, row_set_bytes(n, static_cast<double>(k)));
   } else {
     HashEdgeSet present(n, edge_count);
-    run(present);
+    run(present, hash_set_bytes(static_cast<double>(edge_count)));
   }
 }
 

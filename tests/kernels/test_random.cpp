@@ -5,7 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -35,13 +38,66 @@ TEST_CASE("lane_uniform takes word item mod 4 of block item / 4", "[random]") {
   }
 }
 
+TEST_CASE("PhiloxIndexedBlocks gives the words of ReplicateStream::block", "[random]") {
+  // Keys and counters from SplitMix64, with the extremes of every word.
+  std::uint64_t state = 12345;
+  auto next = [&state] {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  const std::uint64_t max = ~std::uint64_t{0};
+  bool all_equal = true;
+  for (int c = 0; c < 2000; ++c) {
+    const bool extreme = c < 32;  // every word 0 or max in turn
+    const auto word = [&](int bit) { return extreme ? ((c >> bit) & 1 ? max : 0) : next(); };
+    const ReplicateStream stream(word(0), word(1), word(2));
+    const auto purpose = static_cast<Purpose>(word(3));
+    const std::uint64_t step = word(4);
+    const PhiloxIndexedBlocks blocks(stream, purpose, step);
+    std::array<std::uint64_t, 12> filled{};
+    const std::uint64_t first = c % 4 == 0 ? max - 2 : next();  // the index wraps past max
+    blocks.fill(first, 3, filled.data());
+    for (std::uint64_t b = 0; b < 3; ++b) {
+      const auto expected = stream.block(purpose, step, first + b);
+      all_equal = all_equal && blocks.block(first + b) == expected;
+      for (std::size_t w = 0; w < 4; ++w) all_equal = all_equal && filled[4 * b + w] == expected[w];
+    }
+  }
+  CHECK(all_equal);
+}
+
 TEST_CASE("a sequential stream reads its counters in order", "[random]") {
   const ReplicateStream s(9, 9, 9);
   SequentialStream seq(s, Purpose::strategies, 4);
-  for (std::uint64_t index = 0; index < 3; ++index) {
+  // Enough blocks to refill its buffer several times.
+  for (std::uint64_t index = 0; index < 100; ++index) {
     const auto block = s.block(Purpose::strategies, 4, index);
     for (int w = 0; w < 4; ++w) CHECK(seq.next_u64() == block[w]);
   }
+}
+
+TEST_CASE("blocks are Philox4x64-10: Random123's known answers", "[random][pinned]") {
+  // The known-answer vectors of Random123's kat_vectors for philox4x64 with 10
+  // rounds, as key (seed, configuration) and counter (replicate, purpose, step, index).
+  using Word4 = ReplicateStream::Word4;
+  CHECK(ReplicateStream(0, 0, 0).block(Purpose{0}, 0, 0) ==
+        Word4{0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL, 0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL});
+  CHECK(ReplicateStream(0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL, 0x243f6a8885a308d3ULL)
+            .block(Purpose{0x13198a2e03707344ULL}, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL) ==
+        Word4{0xa528f45403e61d95ULL, 0x38c72dbd566e9788ULL, 0xa5a1610e72fd18b5ULL, 0x57bd43b5e52b7fe6ULL});
+}
+
+TEST_CASE("a sequential stream's words are pinned far into the stream", "[random][pinned]") {
+  // Recorded with the code that produced the published results.
+  SequentialStream seq(ReplicateStream(42, 7, 3), Purpose::graph);
+  std::vector<std::uint64_t> words;
+  for (int i = 0; i < 100003; ++i) words.push_back(seq.next_u64());
+  CHECK(words[0] == 0x8749f953bf7e325cULL);
+  CHECK(words[1] == 0xb1b274f7c57e9f51ULL);
+  CHECK(words[4097] == 0x21bf9fe5b7810473ULL);
+  CHECK(words[100002] == 0x3c31df33690fd9ccULL);
 }
 
 TEST_CASE("unit_interval starts at 0 and never reaches 1", "[random]") {
