@@ -1,6 +1,9 @@
 // One replicate at a time on one thread: the vectorized kernel and the scalar
 // reference side by side, on the same configurations, in directed edge-rounds
 // per second (directed alliance edges x rounds) and configurations per second.
+// Two families per kernel: BM_*Kernel, whole replicates, and BM_*Rounds, the
+// round kernel alone (play_reference, play_vectorized), timed by hand around
+// it, after the replicate's initialisation (graph, sizes, strategies).
 //
 // Each replicate includes its initialisation, which both kernels share (the
 // random k-regular graph costs more than the whole rest of a vectorized
@@ -13,6 +16,8 @@
 #include <coopsweep/kernels/vectorized.hpp>
 
 #include <benchmark/benchmark.h>
+
+#include <chrono>
 
 namespace {
 
@@ -45,6 +50,42 @@ void run_kernel(benchmark::State& state, Kernel kernel) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// The rounds alone: each replicate is initialised outside the timed part.
+template <class Workspace, class Initialise, class Play>
+void run_rounds(benchmark::State& state, Initialise initialise, Play play) {
+  const ModelParams params = benchmark_params(state);
+  Workspace workspace;
+  std::uint64_t replicate = 0;
+  double edge_rounds = 0.0;
+  double seconds = 0.0;
+  for (auto _ : state) {
+    const ReplicateStream stream(42, 0, replicate++);
+    initialise(params, stream, workspace);
+    const auto start = std::chrono::steady_clock::now();
+    const RunMetrics metrics = play(params, stream, workspace);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    benchmark::DoNotOptimize(metrics);
+    state.SetIterationTime(elapsed.count());
+    seconds += elapsed.count();
+    edge_rounds += static_cast<double>(params.firms * params.partners) * metrics[static_cast<std::size_t>(Metric::rounds_run)];
+  }
+  state.counters["edge_rounds_per_second"] = benchmark::Counter(edge_rounds / seconds);
+  state.counters["configurations_per_second"] = benchmark::Counter(static_cast<double>(state.iterations()) / seconds);
+}
+
+void BM_ReferenceRounds(benchmark::State& state) {
+  run_rounds<ReplicateState>(
+      state, [](const ModelParams& p, const ReplicateStream& s, ReplicateState& w) { initialise_replicate(p, s, w); },
+      [](const ModelParams& p, const ReplicateStream& s, ReplicateState& w) { return play_reference(p, s, w); });
+}
+
+void BM_VectorizedRounds(benchmark::State& state) {
+  run_rounds<VectorizedState>(
+      state,
+      [](const ModelParams& p, const ReplicateStream& s, VectorizedState& w) { initialise_replicate(p, s, w.replicate); },
+      [](const ModelParams& p, const ReplicateStream& s, VectorizedState& w) { return play_vectorized(p, s, w); });
+}
+
 void BM_ReferenceKernel(benchmark::State& state) {
   run_kernel<ReplicateState>(state, [](const ModelParams& p, const ReplicateStream& s, ReplicateState& w) {
     return simulate_reference(p, s, w);
@@ -72,6 +113,8 @@ void kernel_arguments(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_ReferenceKernel)->Apply(kernel_arguments);
 BENCHMARK(BM_VectorizedKernel)->Apply(kernel_arguments);
+BENCHMARK(BM_ReferenceRounds)->Apply(kernel_arguments)->UseManualTime();
+BENCHMARK(BM_VectorizedRounds)->Apply(kernel_arguments)->UseManualTime();
 
 }  // namespace
 

@@ -152,7 +152,7 @@ void firm_payoffs(double market_scale, double upkeep, FirmIndex n, const double*
 
 }  // namespace
 
-RunMetrics simulate_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
+RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
                                ShortcutCounts* shortcuts) {
   ReplicateState& s = v.replicate;
   const AllianceGraph& g = s.graph;

@@ -10,7 +10,7 @@
 
 namespace coopsweep::kernels::detail {
 
-// Whether simulate_by_courses computes runs of `p`: no update rule and no
+// Whether play_by_courses computes runs of `p`: no update rule and no
 // execution errors, so that the run is deterministic given its graph,
 // strategies and sizes, and nothing feeds back from payoffs.
 constexpr bool follows_courses(const ModelParams& p) noexcept {
@@ -22,7 +22,7 @@ constexpr bool follows_courses(const ModelParams& p) noexcept {
 // simulate_reference computes them, to the bit. Uses the course workspace of
 // `v` (firm_mix, mixes, mix_differentiation, leak_power, alliance_value,
 // active_alliances), not its slots.
-RunMetrics simulate_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
+RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
                                ShortcutCounts* shortcuts);
 
 }  // namespace coopsweep::kernels::detail

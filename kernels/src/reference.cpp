@@ -67,6 +67,11 @@ void initialise_replicate(const ModelParams& p, const ReplicateStream& stream, R
 RunMetrics simulate_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s,
                               RoundSeries* series) {
   initialise_replicate(p, stream, s);
+  return play_reference(p, stream, s, series);
+}
+
+RunMetrics play_reference(const ModelParams& p, const ReplicateStream& stream, ReplicateState& s,
+                          RoundSeries* series) {
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;
   const EdgeIndex edges = g.directed_edges();

@@ -84,16 +84,17 @@ void decide_actions(double threshold, std::int32_t slots, const double* __restri
 
 // Step 1's execution errors: an intended act fails with probability epsilon,
 // from the same counters as the reference (one Philox block serves the four
-// G0 edges 4b..4b+3).
+// G0 edges 4b..4b+3). The blocks of a round differ only in their index, so
+// PhiloxIndexedBlocks computes the rest once per round.
 void apply_execution_errors(double error, const ReplicateStream& stream, std::int64_t t, EdgeIndex edges,
                             const std::int32_t* slot_of_edge, double* act) {
+  const PhiloxIndexedBlocks blocks(stream, Purpose::execution_error, static_cast<std::uint64_t>(t));
   for (EdgeIndex first = 0; first < edges; first += 4) {
     const EdgeIndex last = std::min<EdgeIndex>(first + 4, edges);
     bool any = false;
     for (EdgeIndex e = first; e < last; ++e) any = any || act[slot_of_edge[e]] != 0.0;
     if (!any) continue;
-    const auto words = stream.block(Purpose::execution_error, static_cast<std::uint64_t>(t),
-                                    static_cast<std::uint64_t>(first) >> 2);
+    const auto words = blocks.block(static_cast<std::uint64_t>(first) >> 2);
     for (EdgeIndex e = first; e < last; ++e) {
       double& x = act[slot_of_edge[e]];
       if (x != 0.0 && unit_interval(words[static_cast<std::size_t>(e & 3)]) < error) x = 0.0;
@@ -362,9 +363,14 @@ double active_trust_sum(const VectorizedState& v) {
 
 RunMetrics simulate_vectorized(const ModelParams& p, const ReplicateStream& stream, VectorizedState& v,
                                RoundSeries* series, ShortcutCounts* shortcuts) {
+  initialise_replicate(p, stream, v.replicate);
+  return play_vectorized(p, stream, v, series, shortcuts);
+}
+
+RunMetrics play_vectorized(const ModelParams& p, const ReplicateStream& stream, VectorizedState& v,
+                           RoundSeries* series, ShortcutCounts* shortcuts) {
   ReplicateState& s = v.replicate;
-  initialise_replicate(p, stream, s);
-  if (detail::follows_courses(p)) return detail::simulate_by_courses(p, v, series, shortcuts);
+  if (detail::follows_courses(p)) return detail::play_by_courses(p, v, series, shortcuts);
   prepare(p, v);
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;

@@ -130,8 +130,10 @@ def test_validate_reports_the_grid(coopsweep, write_spec):
 
 
 def test_progress_line_on_long_runs_and_silence_with_quiet(coopsweep, write_spec, tmp_path):
-    # Several seconds of work, so that progress lines appear (the first after 1 s).
-    spec = write_spec("replicates = 800\n[model]\nfirms = 400\npartners = 8\nrounds = 300\n")
+    # Several seconds of work, so that progress lines appear (the first after 1 s);
+    # execution errors keep the runs off the course path, which would finish
+    # them in a fraction of that.
+    spec = write_spec("replicates = 800\n[model]\nfirms = 400\npartners = 8\nrounds = 300\nerror = 0.01\n")
     result = coopsweep("run", spec, "-o", tmp_path / "long.h5", "--threads", "1", "--block-size", "1")
     assert result.returncode == 0, result.stderr
     assert "runs/s" in result.stderr and "left" in result.stderr

@@ -87,4 +87,11 @@ struct RoundSeries {
 RunMetrics simulate_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state,
                               RoundSeries* series = nullptr);
 
+// The rounds of simulate_reference alone: rounds 1..T and the metrics of the
+// replicate that initialise_replicate(params, stream, state) set up in
+// `state`. simulate_reference is the two in turn; the round-kernel benchmarks
+// time this part.
+RunMetrics play_reference(const ModelParams& params, const ReplicateStream& stream, ReplicateState& state,
+                          RoundSeries* series = nullptr);
+
 }  // namespace coopsweep::kernels

@@ -118,4 +118,9 @@ struct ShortcutCounts {
 RunMetrics simulate_vectorized(const ModelParams& params, const ReplicateStream& stream, VectorizedState& state,
                                RoundSeries* series = nullptr, ShortcutCounts* shortcuts = nullptr);
 
+// The rounds of simulate_vectorized alone, as play_reference: for the replicate
+// that initialise_replicate(params, stream, state.replicate) set up.
+RunMetrics play_vectorized(const ModelParams& params, const ReplicateStream& stream, VectorizedState& state,
+                           RoundSeries* series = nullptr, ShortcutCounts* shortcuts = nullptr);
+
 }  // namespace coopsweep::kernels
