@@ -8,6 +8,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 // Without strategy updates and execution errors, nothing outside an alliance
 // acts on it: x_e depends on the source's strategy and tau_e (step 1), tau_e
@@ -111,7 +113,7 @@ class AllianceCourses {
   }
 
   double threshold_, keep_, keep_loss_, gain_, exit_;
-  Course courses_[strategies * strategies];
+  Course courses_[strategies * strategies] = {};
   bool live_before_[strategies * strategies] = {};
 };
 
@@ -153,7 +155,7 @@ void firm_payoffs(double market_scale, double upkeep, FirmIndex n, const double*
 }  // namespace
 
 RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
-                               ShortcutCounts* shortcuts) {
+                           ShortcutCounts* shortcuts) {
   ReplicateState& s = v.replicate;
   const AllianceGraph& g = s.graph;
   const FirmIndex n = g.firms;
@@ -170,8 +172,12 @@ RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries
     std::int64_t counts[strategies] = {0, 0, 0};
     for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) ++counts[strategy_of(g.target[e])];
     for (int b = 0; b < strategies; ++b) course_edges[strategy_of(i)][b] += counts[b];
-    v.firm_mix[i] = pack_mix(strategy_of(i), counts);
     max_degree = std::max(max_degree, g.degree(i));
+    if (max_degree > static_cast<FirmIndex>(mix_count_mask)) {
+      throw std::length_error("course path: a firm with " + std::to_string(max_degree) +
+                              " partners exceeds its 20-bit partner counts (N <= 10^6)");
+    }
+    v.firm_mix[i] = pack_mix(strategy_of(i), counts);
   }
   assign_exactly(v.mixes, v.firm_mix.begin(), v.firm_mix.end());
   std::sort(v.mixes.begin(), v.mixes.end());

@@ -21,8 +21,9 @@ constexpr bool follows_courses(const ModelParams& p) noexcept {
 // for `p` with follows_courses(p); the metrics, and `series` when given, as
 // simulate_reference computes them, to the bit. Uses the course workspace of
 // `v` (firm_mix, mixes, mix_differentiation, leak_power, alliance_value,
-// active_alliances), not its slots.
+// active_alliances, neighbour_quality, degree_plus_one), not its slots.
+// Throws std::length_error for a firm of 2^20 or more partners.
 RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries* series,
-                               ShortcutCounts* shortcuts);
+                           ShortcutCounts* shortcuts);
 
 }  // namespace coopsweep::kernels::detail

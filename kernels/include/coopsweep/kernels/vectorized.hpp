@@ -113,7 +113,8 @@ struct ShortcutCounts {
 //   leaves every d_i unchanged to the bit with no strategy update to come,
 //   every later round repeats it and is replayed instead of recomputed.
 // Throws std::length_error when the layout needs more than 2^31 - 1 slots or
-// padded firms (its 32-bit indices). Thread-safe for distinct `state`, `series`
+// padded firms (its 32-bit indices), or the course path a firm of 2^20 or more
+// partners (its packed partner counts; MODEL.md's N <= 10^6 keeps below). Thread-safe for distinct `state`, `series`
 // and `shortcuts`.
 RunMetrics simulate_vectorized(const ModelParams& params, const ReplicateStream& stream, VectorizedState& state,
                                RoundSeries* series = nullptr, ShortcutCounts* shortcuts = nullptr);
