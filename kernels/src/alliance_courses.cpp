@@ -37,28 +37,32 @@ class AllianceCourses {
         keep_loss_((1.0 - p.trust_decay) * (1.0 - p.trust_loss)),
         gain_(p.trust_gain),
         exit_(p.exit_threshold) {
-    for (Course& c : courses_) c = {p.trust_init, p.trust_init, true, false};
+    for (Course& c : courses_) c = {p.trust_init, p.trust_init, true};
   }
 
   // Steps 1, 4 and 5 of one round for every course. Returns the courses
   // (bit a * 3 + b) whose trust values or alliance changed, bit for bit.
   std::uint32_t play_round() {
     std::uint32_t moved = 0;
+    acted_ = 0;
+    live_before_ = 0;
     for (int a = 0; a < strategies; ++a) {
       for (int b = 0; b < strategies; ++b) {
         Course& c = course(a, b);
-        c.acted = c.live && intends(a, c.trust_ab);
-        const bool partner_acted = c.live && intends(b, c.trust_ba);
-        live_before_[a * strategies + b] = c.live;
         if (!c.live) continue;
+        const std::uint32_t bit = 1u << (a * strategies + b);
+        const bool acted = intends(a, c.trust_ab);
+        const bool partner_acted = intends(b, c.trust_ba);
+        acted_ |= acted ? bit : 0u;
+        live_before_ |= bit;
         const double trust_ab = next_trust(c.trust_ab, partner_acted);
-        const double trust_ba = next_trust(c.trust_ba, c.acted);
+        const double trust_ba = next_trust(c.trust_ba, acted);
         // Step 5, decided on both trusts after step 4.
         const bool live = !(trust_ab < exit_ || trust_ba < exit_);
         const bool changed = std::bit_cast<std::uint64_t>(trust_ab) != std::bit_cast<std::uint64_t>(c.trust_ab) ||
                              std::bit_cast<std::uint64_t>(trust_ba) != std::bit_cast<std::uint64_t>(c.trust_ba) ||
                              !live;
-        moved |= (changed ? 1u : 0u) << (a * strategies + b);
+        moved |= changed ? bit : 0u;
         c.trust_ab = trust_ab;
         c.trust_ba = trust_ba;
         c.live = live;
@@ -70,8 +74,8 @@ class AllianceCourses {
   // Of the last round played: x of a firm of strategy a towards a partner of
   // strategy b, whether their alliance was active at its start, and after it
   // the trust and whether the alliance is still active.
-  int act(int a, int b) const noexcept { return course(a, b).acted ? 1 : 0; }
-  bool live_before(int a, int b) const noexcept { return live_before_[a * strategies + b]; }
+  int act(int a, int b) const noexcept { return static_cast<int>(acted_ >> (a * strategies + b) & 1u); }
+  bool live_before(int a, int b) const noexcept { return (live_before_ >> (a * strategies + b) & 1u) != 0; }
   double trust(int a, int b) const noexcept { return course(a, b).trust_ab; }
   bool live(int a, int b) const noexcept { return course(a, b).live; }
 
@@ -79,13 +83,7 @@ class AllianceCourses {
   // courses in `present` (bit a * 3 + b), as bits: equal patterns give equal
   // alliance values A_i to firms whose partners' strategies only make those.
   std::uint32_t pattern(std::uint32_t present) const noexcept {
-    std::uint32_t bits = 0;
-    for (int c = 0; c < strategies * strategies; ++c) {
-      if ((present >> c & 1u) == 0) continue;
-      bits |= (courses_[c].acted ? 1u : 0u) << c;
-      bits |= (live_before_[c] ? 1u : 0u) << (c + strategies * strategies);
-    }
-    return bits;
+    return (acted_ & present) | (live_before_ & present) << (strategies * strategies);
   }
 
  private:
@@ -93,7 +91,6 @@ class AllianceCourses {
     double trust_ab;  // trust of the firm of strategy a in its partner of strategy b
     double trust_ba;
     bool live;
-    bool acted;  // x of the firm of strategy a in the last round
   };
 
   Course& course(int a, int b) noexcept { return courses_[a * strategies + b]; }
@@ -114,7 +111,10 @@ class AllianceCourses {
 
   double threshold_, keep_, keep_loss_, gain_, exit_;
   Course courses_[strategies * strategies] = {};
-  bool live_before_[strategies * strategies] = {};
+  // Bit a * 3 + b, of the last round: x of the firm of strategy a, and the
+  // alliance active at the round's start.
+  std::uint32_t acted_ = 0;
+  std::uint32_t live_before_ = 0;
 };
 
 // A firm's strategy and its partners' counts by strategy in one word: 20 bits
