@@ -15,6 +15,10 @@
 #include <string>
 #include <utility>
 
+// Runs without strategy updates or execution errors never reach the round
+// below: play_vectorized hands them to the course path (alliance_courses.cpp),
+// which computes them per alliance course instead of per edge.
+//
 // How the round is made SIMD, and why (measurements: benchmarks/README.md).
 // - Lanes: across the firms of one replicate (SELL-4 slots, see
 //   VectorizedState), not across replicates. Replicates of random topologies
@@ -208,8 +212,8 @@ PlayedRound play_firms(const RoundConstants& k, std::int32_t chunks, const std::
 // Returns the count of directed edges of alliances left active.
 COOPSWEEP_SIMD_CLONES
 std::int64_t update_trust(const RoundConstants& k, std::int32_t slots, const std::int32_t* __restrict reverse,
-                  const double* __restrict act, const double* __restrict partner_act, const double* __restrict trust,
-                  double* __restrict live, double* __restrict next_trust) {
+                          const double* __restrict act, const double* __restrict partner_act,
+                          const double* __restrict trust, double* __restrict live, double* __restrict next_trust) {
   const double keep = k.keep;
   const double keep_loss = k.keep_loss;
   const double gain = k.gain;

@@ -45,7 +45,7 @@ void require_same_bits(const std::vector<double>& fast, const std::vector<double
 }
 
 // `shortcuts` counts the run with a series, `shortcuts_without_series` the
-// one without, which alone may forward the rounds before the window.
+// one without (the course path then computes payoffs for the window only).
 void require_same_run(const ModelParams& p, std::uint64_t configuration, std::uint64_t replicate,
                       ReplicateState& reference_state, VectorizedState& fast_state,
                       ShortcutCounts* shortcuts = nullptr, ShortcutCounts* shortcuts_without_series = nullptr) {
@@ -60,7 +60,7 @@ void require_same_run(const ModelParams& p, std::uint64_t configuration, std::ui
   require_same_bits(fast_series.trust, reference_series.trust, "trust series");
   require_same_bits(fast_series.payoff, reference_series.payoff, "payoff series");
   require_same_bits(fast_series.alliances, reference_series.alliances, "alliances series");
-  // Without a series the kernel may forward the rounds before the window.
+  // Without a series only the window's payoffs and trust sums are computed.
   require_same_bits(
       [&] {
         const RunMetrics m = simulate_vectorized(p, stream, fast_state, nullptr, shortcuts_without_series);
