@@ -135,3 +135,27 @@ TEST_CASE("uniform and bounded and normal draws have the right distribution", "[
     CHECK(std::abs(squares / n - mean * mean - 1.0) < 5 * std::sqrt(2.0 / n));
   }
 }
+
+TEST_CASE("below_in_units compares draws with a probability in integers, exactly as unit_interval does",
+          "[random]") {
+  // Probabilities on the grid of unit_interval's values and between them, and
+  // words at, just below and just above each boundary, plus random ones.
+  const ReplicateStream stream(5, 6, 7);
+  SequentialStream draws(stream, Purpose::graph);
+  std::vector<double> probabilities = {0.0, 1.0, 0.5, 0.01, 0.05, 0.1, 1e-300, 0x1.0p-53, 3 * 0x1.0p-53,
+                                       1.0 - 0x1.0p-53, std::nextafter(0.5, 1.0), std::nextafter(0.5, 0.0)};
+  for (int i = 0; i < 200; ++i) probabilities.push_back(draws.next_unit());
+  for (const double p : probabilities) {
+    const std::uint64_t units = below_in_units(p);
+    std::vector<std::uint64_t> words;
+    for (const std::uint64_t m : {units - 1, units, units + 1}) {
+      if (m >> 53 != 0) continue;
+      for (const std::uint64_t low : {std::uint64_t{0}, std::uint64_t{0x7ff}}) words.push_back(m << 11 | low);
+    }
+    for (int i = 0; i < 50; ++i) words.push_back(draws.next_u64());
+    for (const std::uint64_t w : words) {
+      INFO("p = " << p << ", word = " << w);
+      CHECK((unit_interval(w) < p) == ((w >> 11) < units));
+    }
+  }
+}

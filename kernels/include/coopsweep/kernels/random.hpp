@@ -36,6 +36,14 @@ constexpr double unit_interval(std::uint64_t bits) noexcept {
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
 }
 
+// For p in [0, 1]: unit_interval(bits) < p exactly when (bits >> 11) <
+// below_in_units(p). (bits >> 11) 2^-53 and p 2^53 are exact in double, and for
+// an integer m, m < x iff m < ceil(x). Compares draws in integers, without a
+// conversion on the path from the generator.
+inline std::uint64_t below_in_units(double p) noexcept {
+  return static_cast<std::uint64_t>(std::ceil(std::ldexp(p, 53)));
+}
+
 // The random stream of one (seed, configuration, replicate). Thread-safe: const
 // calls share no state.
 class ReplicateStream {
