@@ -195,10 +195,7 @@ RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries
     for (int b = 0; b < strategies; ++b) present |= (course_edges[a][b] > 0 ? 1u : 0u) << (a * strategies + b);
   }
 
-  // std::pow(x, n) with an int n is pow(x, double(n)) in the reference.
-  const double leak_factor = 1.0 - p.leakage * p.scope * p.scope;
-  assign_exactly(v.leak_power, static_cast<std::size_t>(max_degree) + 1, 0.0);
-  for (FirmIndex acts = 0; acts <= max_degree; ++acts) v.leak_power[acts] = std::pow(leak_factor, acts);
+  leak_powers(p, max_degree, v.leak_power);
 
   const double v_s = cooperation_value(p.scope);
   const double market_scale = p.market * (1.0 - p.scope);

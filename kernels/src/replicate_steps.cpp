@@ -106,6 +106,12 @@ bool update_fitness(const ModelParams& p, std::int64_t t, ReplicateState& s) {
   return true;
 }
 
+void leak_powers(const ModelParams& p, std::int32_t max_acts, std::vector<double>& powers) {
+  const double leak_factor = 1.0 - p.leakage * p.scope * p.scope;
+  assign_exactly(powers, static_cast<std::size_t>(max_acts) + 1, 0.0);
+  for (std::int32_t acts = 0; acts <= max_acts; ++acts) powers[static_cast<std::size_t>(acts)] = std::pow(leak_factor, acts);
+}
+
 bool fixated(const ReplicateState& s) {
   return std::all_of(s.strategy.begin(), s.strategy.end(), [&](Strategy x) { return x == s.strategy.front(); });
 }

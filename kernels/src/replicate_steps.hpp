@@ -11,6 +11,7 @@
 #include <coopsweep/kernels/reference.hpp>
 
 #include <cstdint>
+#include <vector>
 
 namespace coopsweep::kernels::detail {
 
@@ -29,6 +30,11 @@ void death_birth_update(const ModelParams& p, const ReplicateStream& stream, std
 
 // Step 7: every firm holds the same strategy.
 bool fixated(const ReplicateState& s);
+
+// Step 3's leak factor (1 - lambda s^2)^n for n = 0..max_acts into `powers`,
+// each from std::pow(x, n) with an int n, which is pow(x, double(n)), as the
+// reference computes it inline.
+void leak_powers(const ModelParams& p, std::int32_t max_acts, std::vector<double>& powers);
 
 // The window sums of one run. The window is the last min(W, R) rounds of the R
 // that ran; when step 7 may end the run early R is only known at the end, so

@@ -352,11 +352,7 @@ void prepare(const ModelParams& p, VectorizedState& v) {
   detail::assign_exactly(v.degree_plus_one, firm_slots, 1.0);
   for (FirmIndex i = 0; i < n; ++i) v.degree_plus_one[i] = 1.0 + g.degree(i);
 
-  // std::pow(x, n) with an int n is pow(x, double(n)) in the reference; the
-  // table holds exactly those values.
-  const double leak_factor = 1.0 - p.leakage * p.scope * p.scope;
-  detail::assign_exactly(v.leak_power, static_cast<std::size_t>(max_degree) + 1, 0.0);
-  for (FirmIndex acts = 0; acts <= max_degree; ++acts) v.leak_power[acts] = std::pow(leak_factor, acts);
+  detail::leak_powers(p, max_degree, v.leak_power);
 }
 
 // Trust over the edges of active alliances, added in G0 order as the reference
