@@ -97,17 +97,28 @@ void apply_execution_errors(double error, const ReplicateStream& stream, std::in
   // a product on the Philox block's latency chain. An act of 0 stays 0 whatever
   // the draw, so the select needs no branch.
   const std::uint64_t failing_below = below_in_units(error);
-  for (EdgeIndex first = 0; first < edges; first += 4) {
-    const EdgeIndex last = std::min<EdgeIndex>(first + 4, edges);
-    bool any = false;
-    for (EdgeIndex e = first; e < last; ++e) any = any || act[slot_of_edge[e]] != 0.0;
-    if (!any) continue;
+  const auto apply = [&](std::uint64_t word, double& x) { x = (word >> 11) < failing_below ? 0.0 : x; };
+  // Whole blocks of 4 edges unrolled: the test for an intended act and the
+  // draws then take a quarter of the instructions a loop over each block's
+  // edges did (callgrind).
+  const EdgeIndex whole = edges / 4 * 4;
+  for (EdgeIndex first = 0; first < whole; first += 4) {
+    double& x0 = act[slot_of_edge[first]];
+    double& x1 = act[slot_of_edge[first + 1]];
+    double& x2 = act[slot_of_edge[first + 2]];
+    double& x3 = act[slot_of_edge[first + 3]];
+    if (!((x0 != 0.0) | (x1 != 0.0) | (x2 != 0.0) | (x3 != 0.0))) continue;
     const auto words = blocks.block(static_cast<std::uint64_t>(first) >> 2);
-    for (EdgeIndex e = first; e < last; ++e) {
-      double& x = act[slot_of_edge[e]];
-      x = (words[static_cast<std::size_t>(e & 3)] >> 11) < failing_below ? 0.0 : x;
-    }
+    apply(words[0], x0);
+    apply(words[1], x1);
+    apply(words[2], x2);
+    apply(words[3], x3);
   }
+  bool any = false;
+  for (EdgeIndex e = whole; e < edges; ++e) any = any || act[slot_of_edge[e]] != 0.0;
+  if (!any) return;
+  const auto words = blocks.block(static_cast<std::uint64_t>(whole) >> 2);
+  for (EdgeIndex e = whole; e < edges; ++e) apply(words[static_cast<std::size_t>(e & 3)], act[slot_of_edge[e]]);
 }
 
 // GCC/Clang vector extensions for the chunk loop, whose per-firm sums and
