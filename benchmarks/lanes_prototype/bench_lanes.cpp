@@ -7,15 +7,17 @@
 // Both layouts run MODEL.md's round steps 1-5 for update_rule = none and
 // error = 0, and nothing else: no window sums, metrics, strategy update, and
 // no shortcut (no dormant-round skip, no replay of an exact fixed point). The
-// SELL-4 side is a copy of the production round (decide_actions, the quality
-// loop, play_firms and update_trust, verbatim but for their names) so that
+// SELL-4 side is a copy of the production round as it was when this was
+// measured (decide_actions, the quality loop, play_firms and update_trust,
+// verbatim but for their names; production's update_trust has since dropped
+// the trust-moved flag, and error-free runs now take the course path) so that
 // both time exactly the same steps from the same initial states. Each keeps
-// the by-products the production round returns (acts per replicate, whether d
-// or trust moved, alliances left), so that they do the same work.
+// the by-products that round returned (acts per replicate, whether d or trust
+// moved, alliances left), so that they do the same work.
 //
 // At start the program checks, to the bit, that both layouts' trust, alliance
 // state, differentiation and last payoffs after T rounds equal those of
-// simulate_vectorized run on each replicate alone, and exits 1 if not.
+// simulate_reference run on each replicate alone, and exits 1 if not.
 //
 //   bench_lanes [Google Benchmark flags]      check, then time
 //   bench_lanes --check                       check only
