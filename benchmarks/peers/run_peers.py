@@ -13,6 +13,14 @@ Runs the same configurations of the model through
   COOPSWEEP_BUILD_BENCHMARKS=ON), Google Benchmark's numbers for the kernels
   themselves (BM_ReferenceKernel, BM_VectorizedKernel) on the configurations it
   has (the default model, regular graph, N = 100 and 1000, k = 4);
+- and, with those, the parts of a replicate that every implementation of
+  MODEL.md on these random streams must compute, as bench_kernels times them
+  alone: the graph G0 (BM_AllianceGraph) and the Philox blocks the execution
+  errors draw (BM_VectorizedRounds' error_blocks_per_edge_round at
+  BM_PhiloxBlocks' cost a block). Their sum is the floor of a replicate; the
+  Numba peer's (the reference's) time over it is the most engine/Numba
+  (vectorized/reference) could reach with every other part of the replicate
+  free: the "ceilings".
 
 and reports for each the directed edge-rounds per second (directed alliance
 edges of G0 x rounds run / time) and configurations (replicates) per second, the
@@ -84,6 +92,13 @@ BENCH_NAMES = {"default": "firms:100/partners:4/topology:1/rounds:200/error_per_
                "T=2000": "firms:100/partners:4/topology:1/rounds:2000/error_per_mille:0",
                "errors": "firms:100/partners:4/topology:1/rounds:200/error_per_mille:10",
                "ring+errors": "firms:100/partners:4/topology:0/rounds:200/error_per_mille:10"}
+
+# BM_AllianceGraph's arguments (firms, partners, topology) for a configuration's G0.
+GRAPH_NAMES = {"default": "firms:100/partners:4/topology:1", "ring": "firms:100/partners:4/topology:0",
+               "N=1000": "firms:1000/partners:4/topology:1", "T=2000": "firms:100/partners:4/topology:1",
+               "errors": "firms:100/partners:4/topology:1", "ring+errors": "firms:100/partners:4/topology:0"}
+# Blocks per call in the BM_PhiloxBlocks run that prices a block.
+PHILOX_BLOCKS = "blocks:100"
 
 IMPLEMENTATIONS = ("engine", "numba", "numpy")
 
@@ -157,6 +172,61 @@ def bench_kernels(binary: pathlib.Path, repetitions: int, names: list[str]) -> d
     return out
 
 
+def bench_medians(binary: pathlib.Path, repetitions: int, pattern: str, min_time: float | None = None) -> dict:
+    """Per benchmark run name: the median of each counter (and real_time, in seconds) over the repetitions."""
+    extra = [f"--benchmark_min_time={min_time}"] if min_time is not None else []
+    result = subprocess.run([str(binary), f"--benchmark_filter={pattern}",
+                             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json", *extra],
+                            capture_output=True, text=True, check=True)
+    runs: dict[str, list[dict]] = {}
+    for b in json.loads(result.stdout)["benchmarks"]:
+        if b.get("run_type") == "iteration":
+            runs.setdefault(b["run_name"], []).append(b)
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    out = {}
+    for name, reps in runs.items():
+        keys = [k for k, v in reps[0].items() if isinstance(v, (int, float)) and k.endswith(("_per_second", "_round"))]
+        out[name] = {k: statistics.median(r[k] for r in reps) for k in keys}
+        out[name]["seconds"] = statistics.median(r["real_time"] * scale[r["time_unit"]] for r in reps)
+    return out
+
+
+def ceilings(binary: pathlib.Path, repetitions: int, results: dict, min_time: float | None = None) -> None:
+    """Adds to each configuration the floor of a replicate (graph + execution-error Philox blocks, timed alone by
+    bench_kernels) and the ratios the engine could reach at most with everything else free."""
+    names = sorted({GRAPH_NAMES[n] for n in results if n in GRAPH_NAMES})
+    if not names:
+        return
+    errors = [BENCH_NAMES[n] for n, e in results.items() if e["params"].get("error", 0.0) > 0 and n in BENCH_NAMES]
+    pattern = ("^(BM_AllianceGraph/(" + "|".join(names) + ")|BM_PhiloxBlocks/" + PHILOX_BLOCKS
+               + ("|BM_VectorizedRounds/(" + "|".join(errors) + ")/manual_time" if errors else "") + ")$")
+    timed = bench_medians(binary, repetitions, pattern, min_time)
+    philox = timed[f"BM_PhiloxBlocks/{PHILOX_BLOCKS}"]
+    block_seconds = 1.0 / philox["blocks_per_second"]
+    for name, entry in results.items():
+        if name not in GRAPH_NAMES:
+            continue
+        p = entry["params"]
+        edges = p.get("firms", 100) * p.get("partners", 4)
+        rounds = p.get("rounds", 200)
+        graph_seconds = timed[f"BM_AllianceGraph/{GRAPH_NAMES[name]}"]["seconds"]
+        blocks_per_edge_round = 0.0
+        if p.get("error", 0.0) > 0:
+            blocks_per_edge_round = timed[f"BM_VectorizedRounds/{BENCH_NAMES[name]}/manual_time"][
+                "error_blocks_per_edge_round"]
+        philox_seconds = blocks_per_edge_round * edges * rounds * block_seconds
+        floor = graph_seconds + philox_seconds
+        entry["floor"] = {"graph_seconds": graph_seconds, "error_blocks_per_edge_round": blocks_per_edge_round,
+                          "philox_block_seconds": block_seconds, "error_philox_seconds": philox_seconds,
+                          "seconds_per_replicate": floor}
+        numba = entry["implementations"]["numba"]["median_configurations_per_second"]
+        entry["ratios"]["ceiling engine/numba"] = {"of_medians": 1.0 / (numba * floor)}
+        reference = entry.get("bench_kernels", {}).get("BM_ReferenceKernel")
+        if reference:
+            entry["ratios"]["ceiling vectorized/reference"] = {
+                "of_medians": 1.0 / (reference["median_configurations_per_second"] * floor)}
+
+
 def measure(configs: dict, repetitions: int, seconds: float, minimum: dict, log) -> dict:
     results = {}
     for name, params in configs.items():
@@ -221,6 +291,11 @@ def table(report: dict) -> str:
         for kernel, r in entry.get("bench_kernels", {}).items():
             lines.append(row("", "bench_kernels " + kernel, "", r["median_edge_rounds_per_second"],
                              r["edge_rounds_per_second"], r["median_configurations_per_second"]))
+        if "floor" in entry:
+            f = entry["floor"]
+            lines.append(f"{'':<14}floor of a replicate: graph {f['graph_seconds'] * 1e6:.1f} us + "
+                         f"{f['error_blocks_per_edge_round']:.3f} Philox blocks per edge-round x "
+                         f"{f['philox_block_seconds'] * 1e9:.2f} ns = {f['seconds_per_replicate'] * 1e6:.1f} us")
     lines += ["", f"{'configuration':<14}{'ratio (edge-rounds/s)':<40}{'of medians':>12}{'paired min - max':>22}"]
     for name, entry in report["results"].items():
         label = name
@@ -280,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                         entry["ratios"][f"{kernel}/{peer}"] = {
                             "of_medians": r["median_edge_rounds_per_second"]
                             / entry["implementations"][peer]["median_edge_rounds_per_second"]}
+        log("timing the floor of a replicate (graph, execution-error draws) for the ceilings")
+        ceilings(binary, repetitions, results)
 
     info["load_average_end"] = os.getloadavg()
     report = {"machine": info, "repetitions": repetitions, "numba_warm_up_seconds": warm_up,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -307,3 +309,40 @@ def test_run_peers_quick_writes_json(tmp_path):
         assert r["median_edge_rounds_per_second"] > 0 and r["median_configurations_per_second"] > 0
     assert set(entry["ratios"]) == {"engine/numba", "engine/numpy"}
     assert all(r["of_medians"] > 0 for r in entry["ratios"].values())
+
+
+# The ceilings: the floor of a replicate from bench_kernels' parts, and the
+# ratios it bounds (timed briefly: the numbers are not checked, the arithmetic
+# and the counters are).
+
+
+def test_ceilings_price_the_graph_and_the_error_draws():
+    import run_peers
+
+    binary = pathlib.Path(os.environ.get("COOPSWEEP_BENCH_DIR", run_peers.ROOT / "build" / "benchmarks")) / "bench_kernels"
+    if not binary.exists():
+        pytest.skip(f"{binary} not built (COOPSWEEP_BUILD_BENCHMARKS=OFF)")
+    numba_per_second = 1000.0
+    reference_per_second = 800.0
+    results = {name: {"params": dict(run_peers.CONFIGS[name]),
+                      "implementations": {"numba": {"median_configurations_per_second": numba_per_second}},
+                      "bench_kernels": {"BM_ReferenceKernel": {"median_configurations_per_second": reference_per_second}},
+                      "ratios": {}}
+               for name in ("default", "ring+errors")}
+    run_peers.ceilings(binary, 1, results, min_time=0.01)
+    default, errors = results["default"]["floor"], results["ring+errors"]["floor"]
+    # Without errors nothing is drawn in the rounds; the floor is the graph.
+    assert default["error_blocks_per_edge_round"] == 0.0
+    assert default["seconds_per_replicate"] == default["graph_seconds"] > 0
+    # With errors, at most one block per 4 directed edges and round (400 edges here).
+    assert 0.0 < errors["error_blocks_per_edge_round"] <= 0.25
+    assert errors["error_philox_seconds"] == pytest.approx(
+        errors["error_blocks_per_edge_round"] * 400 * 200 * errors["philox_block_seconds"])
+    assert errors["seconds_per_replicate"] == pytest.approx(errors["graph_seconds"] + errors["error_philox_seconds"])
+    # A random regular graph costs more than the ring.
+    assert default["graph_seconds"] > errors["graph_seconds"]
+    for name, entry in results.items():
+        floor = entry["floor"]["seconds_per_replicate"]
+        assert entry["ratios"]["ceiling engine/numba"]["of_medians"] == pytest.approx(1.0 / (numba_per_second * floor))
+        assert entry["ratios"]["ceiling vectorized/reference"]["of_medians"] == pytest.approx(
+            1.0 / (reference_per_second * floor))

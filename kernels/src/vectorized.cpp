@@ -89,8 +89,8 @@ void decide_actions(double threshold, std::int32_t slots, const double* __restri
 // Step 1's execution errors: an intended act fails with probability epsilon,
 // from the same counters as the reference (one Philox block serves the four
 // G0 edges 4b..4b+3). The blocks of a round differ only in their index, so
-// PhiloxIndexedBlocks computes the rest once per round.
-void apply_execution_errors(double error, const ReplicateStream& stream, std::int64_t t, EdgeIndex edges,
+// PhiloxIndexedBlocks computes the rest once per round. Returns the blocks drawn.
+std::int64_t apply_execution_errors(double error, const ReplicateStream& stream, std::int64_t t, EdgeIndex edges,
                             const std::int32_t* slot_of_edge, double* act) {
   const PhiloxIndexedBlocks blocks(stream, Purpose::execution_error, static_cast<std::uint64_t>(t));
   // unit_interval(w) < epsilon, in integers: spares each draw a conversion and
@@ -102,6 +102,7 @@ void apply_execution_errors(double error, const ReplicateStream& stream, std::in
   // draws then take a quarter of the instructions a loop over each block's
   // edges did (callgrind).
   const EdgeIndex whole = edges / 4 * 4;
+  std::int64_t drawn = 0;
   for (EdgeIndex first = 0; first < whole; first += 4) {
     double& x0 = act[slot_of_edge[first]];
     double& x1 = act[slot_of_edge[first + 1]];
@@ -109,6 +110,7 @@ void apply_execution_errors(double error, const ReplicateStream& stream, std::in
     double& x3 = act[slot_of_edge[first + 3]];
     if (!((x0 != 0.0) | (x1 != 0.0) | (x2 != 0.0) | (x3 != 0.0))) continue;
     const auto words = blocks.block(static_cast<std::uint64_t>(first) >> 2);
+    ++drawn;
     apply(words[0], x0);
     apply(words[1], x1);
     apply(words[2], x2);
@@ -116,9 +118,10 @@ void apply_execution_errors(double error, const ReplicateStream& stream, std::in
   }
   bool any = false;
   for (EdgeIndex e = whole; e < edges; ++e) any = any || act[slot_of_edge[e]] != 0.0;
-  if (!any) return;
+  if (!any) return drawn;
   const auto words = blocks.block(static_cast<std::uint64_t>(whole) >> 2);
   for (EdgeIndex e = whole; e < edges; ++e) apply(words[static_cast<std::size_t>(e & 3)], act[slot_of_edge[e]]);
+  return drawn + 1;
 }
 
 // GCC/Clang vector extensions for the chunk loop, whose per-firm sums and
@@ -421,7 +424,11 @@ RunMetrics play_vectorized(const ModelParams& p, const ReplicateStream& stream, 
       } else {
         decide_actions(k.threshold, slots, v.live.data(), v.always.data(), v.conditional.data(), v.trust.data(),
                        v.act.data());
-        if (p.error > 0.0) apply_execution_errors(p.error, stream, t, edges, v.slot_of_edge.data(), v.act.data());
+        if (p.error > 0.0) {
+          const std::int64_t drawn =
+              apply_execution_errors(p.error, stream, t, edges, v.slot_of_edge.data(), v.act.data());
+          if (shortcuts != nullptr) shortcuts->error_blocks += drawn;
+        }
       }
       for (FirmIndex i = 0; i < n; ++i) v.quality[i] = s.size[i] * v.differentiation[i];
       const PlayedRound played =

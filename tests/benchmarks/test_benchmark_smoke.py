@@ -12,7 +12,7 @@ BENCH_DIR = pathlib.Path(os.environ.get("COOPSWEEP_BENCH_DIR", ""))
 SOURCE_DIR = pathlib.Path(os.environ.get("COOPSWEEP_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 
 
-@pytest.mark.parametrize("program, pattern", [("bench_kernels", "BM_VectorizedKernel/firms:100/partners:4/topology:1/rounds:200/error_per_mille:0$"), ("bench_sweep", "BM_Sweep/threads:1/block:0/real_time$"), ("bench_sweep", "BM_SweepScaling/threads:1/error_per_mille:10/real_time$")])
+@pytest.mark.parametrize("program, pattern", [("bench_kernels", "BM_VectorizedKernel/firms:100/partners:4/topology:1/rounds:200/error_per_mille:0$"), ("bench_sweep", "BM_Sweep/threads:1/block:0/real_time$"), ("bench_sweep", "BM_SweepScaling/threads:1/error_per_mille:10/real_time$"), ("bench_kernels", "BM_AllianceGraph/firms:100/partners:4/topology:1$"), ("bench_kernels", "BM_PhiloxBlocks/blocks:100$"), ("bench_kernels", "BM_VectorizedRounds/firms:100/partners:4/topology:0/rounds:200/error_per_mille:10/manual_time$")])
 def test_benchmark_runs_and_its_json_parses(program, pattern, tmp_path):
     binary = BENCH_DIR / program
     if not binary.exists():

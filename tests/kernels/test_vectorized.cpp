@@ -231,6 +231,41 @@ TEST_CASE("vectorized kernel takes its exact shortcuts only where they hold", "[
   }
 }
 
+TEST_CASE("vectorized kernel counts the Philox blocks its execution errors draw", "[vectorized]") {
+  // One block per round and group of 4 consecutive G0 edges with an intended
+  // act, the last group possibly shorter; none for a group with no act.
+  ReplicateState reference_state;
+  VectorizedState fast_state;
+  ShortcutCounts shortcuts;
+  ModelParams p;
+  p.topology = Topology::ring;
+  p.firms = 99;
+  p.partners = 2;  // 198 directed edges: 49 whole groups and one of 2
+  p.rounds = 60;
+  p.window = 20;
+  p.error = 0.05;
+  p.defectors = 0.0;
+
+  SECTION("unconditional cooperators whose trust never falls act on every edge in every round") {
+    p.cooperators = 1.0;
+    p.trust_loss = 0.0;
+    p.trust_decay = 0.0;
+    require_same_run(p, 11, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.error_blocks == p.rounds * 50);
+  }
+  SECTION("defectors never intend to act and draw nothing") {
+    p.defectors = 1.0;
+    require_same_run(p, 12, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.error_blocks == 0);
+  }
+  SECTION("without errors nothing is drawn") {
+    p.cooperators = 1.0;
+    p.error = 0.0;
+    require_same_run(p, 13, 0, reference_state, fast_state, &shortcuts);
+    CHECK(shortcuts.error_blocks == 0);
+  }
+}
+
 TEST_CASE("vectorized kernel computes runs without updates or errors per alliance course", "[vectorized]") {
   ReplicateState reference_state;
   VectorizedState fast_state;

@@ -91,6 +91,11 @@ struct ShortcutCounts {
   std::int64_t dormant_rounds = 0;    // rounds with no active alliance: steps 1, 4 and 5 skipped
   std::int64_t replayed_rounds = 0;   // rounds that repeated a stationary round without recomputing it
   std::int64_t course_rounds = 0;     // rounds computed per alliance course and partner mix (the course path)
+  // Philox blocks drawn for execution errors in the SIMD rounds: one per round
+  // and group of 4 consecutive G0 edges with an intended act (a group whose 4
+  // acts are all 0 needs no draw and is skipped). benchmarks/peers/run_peers.py
+  // prices them to bound what any kernel on these draws can reach.
+  std::int64_t error_blocks = 0;
 };
 
 // Runs one replicate and returns its metrics, bit-identical to
