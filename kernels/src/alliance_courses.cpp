@@ -169,8 +169,16 @@ RunMetrics play_by_courses(const ModelParams& p, VectorizedState& v, RoundSeries
   FirmIndex max_degree = 0;
   assign_exactly(v.firm_mix, static_cast<std::size_t>(n), 0);
   for (FirmIndex i = 0; i < n; ++i) {
+    // Counted in registers: incrementing counts[strategy] in memory chained
+    // each partner's increment to the last one's store (perf: an eighth of
+    // this function's time at N = 100, k = 4).
     std::int64_t counts[strategies] = {0, 0, 0};
-    for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) ++counts[strategy_of(g.target[e])];
+    for (EdgeIndex e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+      const int b = strategy_of(g.target[e]);
+      counts[0] += b == 0 ? 1 : 0;
+      counts[1] += b == 1 ? 1 : 0;
+      counts[2] += b == 2 ? 1 : 0;
+    }
     for (int b = 0; b < strategies; ++b) course_edges[strategy_of(i)][b] += counts[b];
     max_degree = std::max(max_degree, g.degree(i));
     if (max_degree > static_cast<FirmIndex>(mix_count_mask)) {
