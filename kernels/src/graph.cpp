@@ -691,8 +691,9 @@ void graph_from_undirected_edges(FirmIndex firms, const std::vector<std::pair<Fi
   // radix sort): by target, then by source; the second puts d at position[d],
   // so reverse[position[d]] = position[d ^ 1]. No comparisons, and no storage
   // but out's: reverse holds the first sort's order and source the positions
-  // until both are rewritten (a third of the time std::sort per row and a
-  // binary search per edge took at N = 100, k = 4).
+  // until both are rewritten. BM_AllianceGraph on the ring, mostly this
+  // function, takes 0.70 of the time it took with a std::sort per row and a
+  // binary search per edge (0.89 for a random regular graph, N = 100, k = 4).
   const auto endpoint = [&](std::size_t d, bool far) {
     const auto& [i, j] = edges[d >> 1];
     return ((d & 1) == 0) == far ? j : i;
