@@ -148,17 +148,22 @@ def replicates_for(implementation: str, params: dict, seconds: float, minimum: d
     return max(minimum[implementation], math.ceil(seconds / per_replicate))
 
 
-def bench_kernels(binary: pathlib.Path, repetitions: int, names: list[str]) -> dict:
-    """Median edge-rounds and configurations per second of the C++ kernel benchmarks."""
-    pattern = "BM_(Reference|Vectorized)Kernel/(" + "|".join(names) + ")$"
+def bench_runs(binary: pathlib.Path, repetitions: int, pattern: str, min_time: float | None = None) -> dict:
+    """The iterations of the benchmarks matching `pattern`, as Google Benchmark reports them, by run name."""
+    extra = [f"--benchmark_min_time={min_time}"] if min_time is not None else []
     result = subprocess.run([str(binary), f"--benchmark_filter={pattern}",
-                             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"],
+                             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json", *extra],
                             capture_output=True, text=True, check=True)
-    data = json.loads(result.stdout)
     runs: dict[str, list[dict]] = {}
-    for b in data["benchmarks"]:
+    for b in json.loads(result.stdout)["benchmarks"]:
         if b.get("run_type") == "iteration":
             runs.setdefault(b["run_name"], []).append(b)
+    return runs
+
+
+def bench_kernels(binary: pathlib.Path, repetitions: int, names: list[str]) -> dict:
+    """Median edge-rounds and configurations per second of the C++ kernel benchmarks."""
+    runs = bench_runs(binary, repetitions, "BM_(Reference|Vectorized)Kernel/(" + "|".join(names) + ")$")
     out = {}
     for name, reps in runs.items():
         kernel, rest = name.split("/", 1)
@@ -174,14 +179,7 @@ def bench_kernels(binary: pathlib.Path, repetitions: int, names: list[str]) -> d
 
 def bench_medians(binary: pathlib.Path, repetitions: int, pattern: str, min_time: float | None = None) -> dict:
     """Per benchmark run name: the median of each counter (and real_time, in seconds) over the repetitions."""
-    extra = [f"--benchmark_min_time={min_time}"] if min_time is not None else []
-    result = subprocess.run([str(binary), f"--benchmark_filter={pattern}",
-                             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json", *extra],
-                            capture_output=True, text=True, check=True)
-    runs: dict[str, list[dict]] = {}
-    for b in json.loads(result.stdout)["benchmarks"]:
-        if b.get("run_type") == "iteration":
-            runs.setdefault(b["run_name"], []).append(b)
+    runs = bench_runs(binary, repetitions, pattern, min_time)
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     out = {}
     for name, reps in runs.items():

@@ -91,7 +91,7 @@ void decide_actions(double threshold, std::int32_t slots, const double* __restri
 // G0 edges 4b..4b+3). The blocks of a round differ only in their index, so
 // PhiloxIndexedBlocks computes the rest once per round. Returns the blocks drawn.
 std::int64_t apply_execution_errors(double error, const ReplicateStream& stream, std::int64_t t, EdgeIndex edges,
-                            const std::int32_t* slot_of_edge, double* act) {
+                                    const std::int32_t* slot_of_edge, double* act) {
   const PhiloxIndexedBlocks blocks(stream, Purpose::execution_error, static_cast<std::uint64_t>(t));
   // unit_interval(w) < epsilon, in integers: spares each draw a conversion and
   // a product on the Philox block's latency chain. An act of 0 stays 0 whatever
